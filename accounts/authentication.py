@@ -1,0 +1,143 @@
+"""DRF authentication: Bearer JWT, API key, and the ``access_token`` cookie.
+
+A bad, expired or revoked credential is 401 ``token_invalid``; no credential at all is 401
+``not_authenticated`` (DRF's NotAuthenticated, via ``authenticate_header``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import jwt
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from accounts.models import ApiKey, User
+from accounts.tokens import access_token_decode
+
+ACCESS_COOKIE = "access_token"
+REFRESH_COOKIE = "refresh_token"
+API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class TokenInvalid(exceptions.AuthenticationFailed):
+    default_code = "token_invalid"
+    default_detail = _("Jeton invalide ou expiré.")
+
+
+def _user_for_access_token(token: str) -> User:
+    try:
+        claims = access_token_decode(token)
+    except jwt.InvalidTokenError:
+        raise TokenInvalid() from None
+    try:
+        user = User.objects.get(pk=claims["sub"], deleted_at__isnull=True, is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise TokenInvalid() from None
+    # Tokens issued before the last password change are refused. ``iat`` has a resolution of
+    # one second, so compare at that resolution.
+    if user.password_changed_at is not None and claims["iat"] < int(
+        user.password_changed_at.timestamp()
+    ):
+        raise TokenInvalid()
+    return user
+
+
+class BearerAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if not parts or parts[0].lower() != self.keyword.lower():
+            return None
+        if len(parts) != 2:
+            raise TokenInvalid()
+        return (_user_for_access_token(parts[1]), None)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+def hash_secret(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Api-Key <key>``. Keys are accepted in this header only.
+
+    ``request.auth`` is the ``ApiKey`` row, which ``accounts.permissions.ApiKeyScope`` checks
+    against the view's ``required_scopes``.
+    """
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if not parts or parts[0].lower() != self.keyword.lower():
+            return None
+        if len(parts) != 2:
+            raise TokenInvalid()
+        raw = parts[1]
+        digest = hash_secret(raw)
+        key = ApiKey.objects.select_related("user").filter(key_hash=digest).first()
+        if key is None or not hmac.compare_digest(key.key_hash, digest):
+            raise TokenInvalid()
+        user = key.user
+        if not key.is_usable or user.deleted_at is not None or not user.is_active:
+            raise TokenInvalid()
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
+            # At most one write a minute per key; the conditional update keeps concurrent
+            # requests from all writing.
+            ApiKey.objects.filter(pk=key.pk).filter(
+                Q(last_used_at__isnull=True)
+                | Q(last_used_at__lte=now - API_KEY_LAST_USED_RESOLUTION)
+            ).update(last_used_at=now)
+            key.last_used_at = now
+        return (user, key)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+def origin_allowed(request) -> bool:
+    """True when the request's Origin (or Referer) is one of ``CSRF_TRUSTED_ORIGINS``."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if not origin:
+        referer = request.META.get("HTTP_REFERER")
+        if not referer:
+            return False
+        parts = urlsplit(referer)
+        if not parts.scheme or not parts.netloc:
+            return False
+        origin = f"{parts.scheme}://{parts.netloc}"
+    return origin in settings.CSRF_TRUSTED_ORIGINS
+
+
+class CookieAuthentication(authentication.BaseAuthentication):
+    """The ``access_token`` cookie of browser front ends.
+
+    Unsafe requests authenticated by the cookie must carry an allowed Origin/Referer, else 403
+    ``permission_denied`` (CSRF protection; SameSite=Lax alone does not cover every case).
+    """
+
+    def authenticate(self, request):
+        token = request.COOKIES.get(ACCESS_COOKIE)
+        if not token:
+            return None
+        user = _user_for_access_token(token)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not origin_allowed(request):
+            raise exceptions.PermissionDenied(_("Origine de la requête non autorisée."))
+        return (user, None)

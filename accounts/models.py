@@ -1,0 +1,182 @@
+"""Users, API keys and refresh tokens (SPEC section 3)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Plan(models.TextChoices):
+    FREE = "FREE", "Free"
+    PRO = "PRO", "Pro"
+    ENTERPRISE = "ENTERPRISE", "Enterprise"
+
+
+class Role(models.TextChoices):
+    CREATOR = "CREATOR", "Creator"
+    ADMIN = "ADMIN", "Admin"
+
+
+class UserQuerySet(models.QuerySet):
+    def live(self) -> UserQuerySet:
+        """Users that are not soft-deleted: every creator-facing read starts here."""
+        return self.filter(deleted_at__isnull=True)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username: str) -> User:
+        return self.get(email__iexact=self.normalize_email(username))
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra["role"] = Role.ADMIN
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser):
+    """The AUTH_USER_MODEL: email login, no username.
+
+    ``role`` ADMIN makes a user staff with every admin permission; there are no Django
+    groups or per-model permissions to keep in step. Deleting is soft (``deleted_at``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Stored lower-cased (save() and the manager), so ``unique`` is case-insensitive; the
+    # functional constraint on Lower(email) guards writes that bypass save().
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=200, blank=True, default="")
+    avatar = models.URLField(max_length=500, blank=True, null=True)
+    subscription = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
+    stripe_customer_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CREATOR)
+    is_active = models.BooleanField(default=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        db_table = "users"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="users_email_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["deleted_at"], name="users_deleted_at_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = UserManager.normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.deleted_at is None and self.role == Role.ADMIN
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_staff
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return self.is_staff
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return self.is_staff
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_staff
+
+
+class ApiKey(models.Model):
+    """A scoped API key. The plain key is shown once; only its SHA-256 digest is stored."""
+
+    class Scope(models.TextChoices):
+        PROFILE_READ = "profile:read"
+        CONTENT_READ = "content:read"
+        CONTENT_WRITE = "content:write"
+        BILLING_READ = "billing:read"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    permissions = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "api_keys"
+        indexes = [models.Index(fields=["user", "-created_at"], name="api_keys_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class RefreshToken(models.Model):
+    """An opaque, single-use refresh token, stored as a SHA-256 digest.
+
+    Every token descended from one sign-in shares a ``family``; presenting a spent token revokes
+    the whole family (reuse detection).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    jti = models.UUIDField(unique=True, default=uuid.uuid4)
+    token_hash = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField(db_index=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "refresh_tokens"
+        indexes = [
+            models.Index(fields=["user"], name="refresh_tokens_user_idx"),
+            models.Index(fields=["expires_at"], name="refresh_tokens_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh {self.jti}"

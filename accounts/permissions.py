@@ -1,0 +1,35 @@
+"""API-key scopes (SPEC section 4.3).
+
+A view opts in to API keys by declaring ``required_scopes``, a mapping from HTTP method to the
+scope it needs, e.g. ``{"GET": "content:read", "POST": "content:write"}``. A view without it
+(key management, password change, account deletion, checkout …) refuses API keys with 403.
+Requests authenticated otherwise (Bearer, cookie, session) are not affected.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission
+
+from accounts.models import ApiKey, Role
+
+
+class ApiKeyScope(BasePermission):
+    message = _("Cette clé API n'a pas la permission requise.")
+
+    def has_permission(self, request, view) -> bool:
+        key = request.auth
+        if not isinstance(key, ApiKey):
+            return True
+        scopes = getattr(view, "required_scopes", None) or {}
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+        needed = scopes.get(method)
+        return needed is not None and needed in (key.permissions or [])
+
+
+class IsAdminRole(BasePermission):
+    message = _("Réservé aux administrateurs.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and getattr(user, "role", None) == Role.ADMIN)

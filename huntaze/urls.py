@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from huntaze import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/auth/", include("accounts.urls_auth")),
+    path("api/users/", include("accounts.urls_users")),
+    path("api/", include("accounts.urls_keys")),
+    path("api/", include("invites.urls")),
+    path("api/", include("billing.urls")),
+    path("api/", include("content.urls")),
+    re_path(r"^api(/.*)?$", views.api_not_found),
+]
+
+handler400 = "huntaze.views.bad_request"
+handler403 = "huntaze.views.permission_denied"
+handler404 = "huntaze.views.page_not_found"
+handler500 = "huntaze.views.server_error"

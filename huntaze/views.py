@@ -1,0 +1,31 @@
+"""Framework-level errors under ``/api/`` in the spec's error shape."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from huntaze.exceptions import error_response
+
+
+def api_not_found(request, *args, **kwargs):
+    return error_response("not_found", _("Ressource introuvable."), 404)
+
+
+def bad_request(request, exception=None):
+    return error_response("bad_request", _("Requête invalide."), 400)
+
+
+def permission_denied(request, exception=None):
+    return error_response("permission_denied", _("Accès refusé."), 403)
+
+
+def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    from django.views.defaults import page_not_found as default
+
+    return default(request, exception)
+
+
+def server_error(request):
+    return error_response("internal_error", _("Erreur interne."), 500)

@@ -1,0 +1,61 @@
+"""Plain factory functions for tests (exposed as fixtures by tests/conftest.py)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import Role, User
+from accounts.tokens import access_token_issue
+from content.models import ContentAsset
+from invites.models import BetaInvite
+from invites.services import invite_code_generate
+
+DEFAULT_PASSWORD = "Corr3ct-Horse-Battery"
+_seq = itertools.count(1)
+
+
+def make_user(
+    *, email: str | None = None, password: str = DEFAULT_PASSWORD, role: str = Role.CREATOR, **extra
+) -> User:
+    email = email or f"creator{next(_seq)}@example.test"
+    extra.setdefault("name", email.split("@")[0])
+    return User.objects.create_user(email=email, password=password, role=role, **extra)
+
+
+def make_admin(**kwargs) -> User:
+    kwargs.setdefault("email", f"admin{next(_seq)}@example.test")
+    return make_user(role=Role.ADMIN, **kwargs)
+
+
+def make_invite(
+    *,
+    email: str | None = None,
+    code: str | None = None,
+    expires_in: timedelta = timedelta(days=30),
+    **extra,
+) -> BetaInvite:
+    return BetaInvite.objects.create(
+        email=email or f"invitee{next(_seq)}@example.test",
+        code=code or invite_code_generate(),
+        expires_at=timezone.now() + expires_in,
+        **extra,
+    )
+
+
+def make_asset(*, user: User, **extra) -> ContentAsset:
+    n = next(_seq)
+    extra.setdefault("title", f"Asset {n}")
+    extra.setdefault("content", f"Content body {n}")
+    extra.setdefault("type", "POST")
+    return ContentAsset.objects.create(user=user, **extra)
+
+
+def auth_client(user: User) -> APIClient:
+    """An APIClient that sends ``Authorization: Bearer <access token>`` for ``user``."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_issue(user=user)}")
+    return client

@@ -1,0 +1,63 @@
+"""The embedded default: no DATABASE_URL starts PostgreSQL from the pip package, and the last
+process to leave stops it (SPEC section 7)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _postgres_running_on(pgdata: Path) -> bool:
+    for proc in psutil.process_iter(attrs=["name", "cmdline"]):
+        if proc.info["name"] == "postgres" and str(pgdata) in " ".join(proc.info["cmdline"] or []):
+            return True
+    return False
+
+
+def test_without_database_url_the_embedded_server_is_started_reused_and_stopped():
+    pgdata = Path(tempfile.mkdtemp(prefix=".pgdata-embedded-test-", dir=REPO))
+    shutil.rmtree(pgdata)  # let the package create and initialise it
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DJANGO_DEBUG="true", EMBEDDED_PGDATA=str(pgdata))
+    try:
+        for _run in range(2):  # the second run reuses the data folder
+            migrate = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert migrate.returncode == 0, migrate.stderr[-2000:]
+            probe = subprocess.run(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    "from django.db import connection as c; cur = c.cursor(); "
+                    "cur.execute('SELECT count(*) FROM users'); print('users', cur.fetchone()[0]); "
+                    "print('engine', c.vendor)",
+                ],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert probe.returncode == 0, probe.stderr[-2000:]
+            assert "engine postgresql" in probe.stdout and "users 0" in probe.stdout
+            assert (pgdata / "PG_VERSION").exists()
+            # The last process using it stopped it: no stray server.
+            assert not _postgres_running_on(pgdata)
+    finally:
+        shutil.rmtree(pgdata, ignore_errors=True)

