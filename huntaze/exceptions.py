@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
@@ -159,6 +159,14 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         )
     elif isinstance(exc, SuspiciousOperation):
         return Response(error_body("bad_request", _("Requête invalide.")), status=400)
+    elif isinstance(exc, (drf.ParseError, RecursionError)):
+        # Malformed or absurdly nested JSON (json.loads raises RecursionError, not ValueError).
+        return Response(
+            error_body(
+                "validation_error", _("Données invalides."), {"body": [str(_("JSON invalide."))]}
+            ),
+            status=400,
+        )
 
     if isinstance(exc, drf.ValidationError):
         return Response(
@@ -187,6 +195,17 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         if auth_header:
             headers["WWW-Authenticate"] = auth_header
         return Response(error_body(code, message), status=exc.status_code, headers=headers)
+    if isinstance(exc, DataError):
+        # Values PostgreSQL refuses (a NUL byte in text, a number out of range) that slipped
+        # past validation: the client's input, so a 400 — never the SQL text.
+        return Response(
+            error_body(
+                "validation_error",
+                _("Données invalides."),
+                {"non_field_errors": [str(_("Valeur refusée par la base de données."))]},
+            ),
+            status=400,
+        )
     if isinstance(exc, IntegrityError):
         return Response(error_body("conflict", Conflict.default_message), status=409)
     if isinstance(exc, (OperationalError, InterfaceError)):

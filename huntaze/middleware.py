@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
@@ -45,8 +46,19 @@ class ApiPathMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path.startswith("/api/") and len(path) > 5 and path.endswith("/"):
-            request.path_info = path.rstrip("/") or "/"
+        if path.startswith("/api/"):
+            if len(path) > 5 and path.endswith("/"):
+                request.path_info = path.rstrip("/") or "/"
+            # DRF parsers read the stream directly, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+            # check on request.body: refuse oversized bodies before anything reads them.
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return error_response(
+                    "payload_too_large", _("Corps de requête trop volumineux."), 413
+                )
         return self.get_response(request)
 
 

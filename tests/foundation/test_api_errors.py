@@ -96,3 +96,18 @@ def test_openapi_schema_and_docs_are_served(api_client):
     assert "/api/auth/me" in body["paths"]
     assert {"bearerAuth", "apiKeyAuth"} <= set(body["components"]["securitySchemes"])
     assert api_client.get("/api/docs").status_code == 200
+
+
+def test_body_past_the_size_limit_is_a_413_before_any_parsing(api_client, settings):
+    body = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = api_client.generic("POST", "/api/auth/signin", body, content_type="application/json")
+    assert_error(response, 413, "payload_too_large")
+
+
+def test_data_error_and_recursion_map_to_400():
+    from django.db import DataError
+
+    response = exception_handler(DataError("A string literal cannot contain NUL (0x00)"), {})
+    assert response.status_code == 400 and response.data["error"]["code"] == "validation_error"
+    assert "NUL" not in str(response.data)
+    assert exception_handler(RecursionError(), {}).status_code == 400
