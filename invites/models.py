@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class InviteStatus(models.TextChoices):
@@ -84,6 +85,8 @@ class BetaInvite(models.Model):
 
     class Meta:
         db_table = "beta_invites"
+        verbose_name = _("invitation beta")
+        verbose_name_plural = _("invitations beta")
         indexes = [models.Index(fields=["-created_at"], name="beta_invites_created_idx")]
 
     def __str__(self) -> str:
