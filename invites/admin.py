@@ -26,6 +26,7 @@ from invites.selectors import invite_funnel
 from invites.services import (
     EXPIRES_IN_DAYS_MAX,
     EXPIRES_IN_DAYS_MIN,
+    ISSUE_MANY_MAX,
     SendReport,
     invite_emails_parse,
     invite_issue_many,
@@ -233,6 +234,11 @@ class BetaInviteAdmin(admin.ModelAdmin):
                 invalid = parsed.invalid
                 if not parsed.valid:
                     form.add_error("emails", _("Aucune adresse email valide."))
+                elif len(parsed.valid) > ISSUE_MANY_MAX:
+                    form.add_error(
+                        "emails",
+                        _("Au plus %(max)s adresses à la fois.") % {"max": ISSUE_MANY_MAX},
+                    )
                 else:
                     results = invite_issue_many(
                         emails=parsed.valid,
@@ -274,6 +280,16 @@ class BetaInviteAdmin(admin.ModelAdmin):
             "title": _("Inviter des emails"),
             "form": form,
             "results": results,
+            "rows": [
+                {
+                    "email": r.email,
+                    "code": r.invite.code,
+                    "status": STATUS_LABELS[r.invite.status],
+                    "expires_at": r.invite.expires_at,
+                    "created": r.created,
+                }
+                for r in results or []
+            ],
             "invalid": invalid,
             "changelist_url": reverse("admin:invites_betainvite_changelist"),
         }

@@ -43,6 +43,9 @@ EXPIRES_IN_DAYS_MIN = 1
 EXPIRES_IN_DAYS_MAX = 365
 # Path of the front end's sign-up page; the link carries ``code`` and ``email``.
 SIGNUP_PATH = "/signup"
+# Distinct emails per bulk issue: each holds an advisory lock until commit, and PostgreSQL's
+# shared lock table is sized for a few thousand (max_locks_per_transaction x connections).
+ISSUE_MANY_MAX = 1000
 
 
 def invite_code_generate() -> str:
@@ -168,6 +171,10 @@ def invite_issue_many(
         raise ValidationFailed(fields={f"emails.{k}": v for k, v in bad.items()})
     days = _check_expires_in_days(expires_in_days)
     unique = sorted(set(normalized))
+    if len(unique) > ISSUE_MANY_MAX:
+        raise ValidationFailed(
+            fields={"emails": [_("Au plus %(max)s adresses à la fois.") % {"max": ISSUE_MANY_MAX}]}
+        )
     for email in unique:
         _lock_email(email)
     issued = {

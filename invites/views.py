@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -53,8 +55,20 @@ class InviteListCreateView(APIView):
     permission_classes = ADMIN_PERMISSIONS
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=list(STATUSES))],
-        responses=InviteOutput(many=True),
+        description="ADMIN: invites newest first, paginated, optionally filtered by status.",
+        parameters=[
+            OpenApiParameter("status", str, enum=list(STATUSES)),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1-100"),
+        ],
+        responses=inline_serializer(
+            "PaginatedInviteList",
+            {
+                "results": InviteOutput(many=True),
+                "next": drf_serializers.URLField(allow_null=True),
+                "previous": drf_serializers.URLField(allow_null=True),
+            },
+        ),
     )
     def get(self, request):
         query = InviteListQuery(data=request.query_params)
@@ -65,6 +79,8 @@ class InviteListCreateView(APIView):
         return paginator.get_paginated_response(InviteOutput(page, many=True).data)
 
     @extend_schema(
+        description="ADMIN: issue invites, one result per email in order; an email with a "
+        "pending invite gets it back. ``send`` emails them after commit.",
         request=InviteCreateInput,
         responses={
             201: inline_serializer(
@@ -91,7 +107,11 @@ class InviteDetailView(APIView):
 
     permission_classes = ADMIN_PERMISSIONS
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        parameters=[OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, pk: str):
         try:
             invite = BetaInvite.objects.get(pk=uuid.UUID(pk))

@@ -121,6 +121,7 @@ def test_bulk_page_creates_good_lines_and_reports_bad_ones(staff, make_invite):
     assert new1.created_by == staff.user
     assert timedelta(days=13, hours=23) < new1.expires_at - timezone.now() <= timedelta(days=14)
     assert new1.code in html and existing.code in html
+    assert "En attente" in html  # the status label, not its raw value
     results = response.context["results"]
     assert [(r.email, r.created) for r in results] == [
         ("new1@example.test", True),

@@ -118,3 +118,14 @@ def test_exit_status_from_the_shell(tmp_path):
 def _test_database_url() -> str:
     db = settings.DATABASES["default"]
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def test_a_file_longer_than_one_bulk_is_issued_in_chunks(tmp_path):
+    from invites.services import ISSUE_MANY_MAX
+
+    count = ISSUE_MANY_MAX + 5
+    path = tmp_path / "many.txt"
+    path.write_text("\n".join(f"m{i}@example.test" for i in range(count)), encoding="utf-8")
+    rows, _err = run("--file", str(path))
+    assert [r[0] for r in rows[1:]] == [f"m{i}@example.test" for i in range(count)]
+    assert BetaInvite.objects.count() == count

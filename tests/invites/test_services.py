@@ -335,3 +335,12 @@ def test_concurrent_redeem_and_revoke_have_one_winner(make_invite, make_user):
     assert sorted(outcomes) in (["-", "redeemed"], ["-", "revoked"])
     invite.refresh_from_db()
     assert (invite.used_at is None) != (invite.revoked_at is None)
+
+
+def test_issue_many_refuses_too_many_distinct_emails(settings):
+    from invites.services import ISSUE_MANY_MAX
+
+    with pytest.raises(ValidationFailed) as exc:
+        invite_issue_many(emails=[f"u{i}@example.test" for i in range(ISSUE_MANY_MAX + 1)])
+    assert "emails" in exc.value.fields
+    assert not BetaInvite.objects.exists()

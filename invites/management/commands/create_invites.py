@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from invites.services import (
     EXPIRES_IN_DAYS_MAX,
     EXPIRES_IN_DAYS_MIN,
+    ISSUE_MANY_MAX,
     invite_emails_parse,
     invite_issue_many,
     invite_send,
@@ -80,7 +81,12 @@ class Command(BaseCommand):
                 f"No valid email given ({invalid} invalid)." if invalid else "No email given."
             )
 
-        results = invite_issue_many(emails=emails, expires_in_days=days)
+        # One transaction per chunk of ISSUE_MANY_MAX emails (each email holds a lock until
+        # commit), so a file of any length works.
+        results = []
+        for start in range(0, len(emails), ISSUE_MANY_MAX):
+            chunk = emails[start : start + ISSUE_MANY_MAX]
+            results.extend(invite_issue_many(emails=chunk, expires_in_days=days))
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(["email", "code"])
         for result in results:
