@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class InviteStatus(models.TextChoices):
@@ -14,6 +15,40 @@ class InviteStatus(models.TextChoices):
     USED = "used"
     EXPIRED = "expired"
     REVOKED = "revoked"
+
+
+class BetaInviteQuerySet(models.QuerySet):
+    """Status in SQL, so lists can filter and count by it (the property is for one row)."""
+
+    def with_status(self) -> BetaInviteQuerySet:
+        """Annotate ``status_sql`` with the same precedence as ``BetaInvite.status``."""
+        return self.annotate(
+            status_sql=models.Case(
+                models.When(used_at__isnull=False, then=models.Value(InviteStatus.USED)),
+                models.When(revoked_at__isnull=False, then=models.Value(InviteStatus.REVOKED)),
+                models.When(
+                    expires_at__lte=timezone.now(), then=models.Value(InviteStatus.EXPIRED)
+                ),
+                default=models.Value(InviteStatus.PENDING),
+                output_field=models.CharField(max_length=8),
+            )
+        )
+
+    def with_status_filter(self, status: str) -> BetaInviteQuerySet:
+        """Only the invites in ``status`` (one of ``InviteStatus``), as plain WHERE clauses."""
+        now = timezone.now()
+        if status == InviteStatus.USED:
+            return self.filter(used_at__isnull=False)
+        if status == InviteStatus.REVOKED:
+            return self.filter(used_at__isnull=True, revoked_at__isnull=False)
+        if status == InviteStatus.EXPIRED:
+            return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now)
+        if status == InviteStatus.PENDING:
+            return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+        raise ValueError(f"unknown invite status: {status!r}")
+
+    def pending(self) -> BetaInviteQuerySet:
+        return self.with_status_filter(InviteStatus.PENDING)
 
 
 class BetaInvite(models.Model):
@@ -46,8 +81,12 @@ class BetaInvite(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = BetaInviteQuerySet.as_manager()
+
     class Meta:
         db_table = "beta_invites"
+        verbose_name = _("invitation beta")
+        verbose_name_plural = _("invitations beta")
         indexes = [models.Index(fields=["-created_at"], name="beta_invites_created_idx")]
 
     def __str__(self) -> str:

@@ -1,15 +1,51 @@
-"""Invite services: issue, check and redeem (issue 4 adds send, resend, revoke and bulk)."""
+"""Invite services: issue, send, resend, check, redeem and revoke (SPEC sections 3 and 4.6).
+
+Every way in (the API, the admin, ``create_invites``) goes through these functions.
+
+**One pending invite per email.** Two staff members (or a command and an admin) issuing an
+invite for the same address at the same moment must not produce two pending invites. The race
+is closed in PostgreSQL with a transaction-scoped advisory lock keyed on the normalised email
+(``pg_advisory_xact_lock``): the second issuer waits until the first commits, then finds the
+first one's invite and returns it. A partial unique index (``email WHERE used_at IS NULL AND
+revoked_at IS NULL``) was considered and rejected: an *expired* invite also matches that
+predicate (a predicate cannot use ``now()``), so every re-invitation of an expired address would
+have to rewrite the old row as revoked and lose its real status.
+
+**Email after commit.** ``invite_send`` registers the delivery with ``transaction.on_commit``:
+the invite exists before any email names it, and a failed delivery is logged and reported
+(``SendReport.failed``) while the invite stays pending with ``sent_at`` empty, ready to resend.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.core import mail
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from invites.models import BetaInvite
+from huntaze.exceptions import Conflict, ValidationFailed
+from invites.models import BetaInvite, InviteStatus
+
+logger = logging.getLogger("huntaze.invites")
+
+EXPIRES_IN_DAYS_MIN = 1
+EXPIRES_IN_DAYS_MAX = 365
+# Path of the front end's sign-up page; the link carries ``code`` and ``email``.
+SIGNUP_PATH = "/signup"
+# Distinct emails per bulk issue: each holds an advisory lock until commit, and PostgreSQL's
+# shared lock table is sized for a few thousand (max_locks_per_transaction x connections).
+ISSUE_MANY_MAX = 1000
 
 
 def invite_code_generate() -> str:
@@ -21,34 +57,66 @@ def _normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def invite_pending_for(*, email: str) -> BetaInvite | None:
-    now = timezone.now()
-    return (
-        BetaInvite.objects.filter(
-            email=_normalize_email(email),
-            used_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=now,
+def _normalize_code(code: str) -> str:
+    return (code or "").strip().upper()
+
+
+def invite_email_is_valid(email: str) -> bool:
+    """Whether ``email`` (already stripped) is an address we may invite."""
+    if not email or len(email) > 254:
+        return False
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        return False
+    return True
+
+
+def _check_expires_in_days(expires_in_days: int | None) -> int:
+    if expires_in_days is None:
+        return settings.INVITE_EXPIRY_DAYS
+    if (
+        isinstance(expires_in_days, bool)
+        or not isinstance(expires_in_days, int)
+        or not EXPIRES_IN_DAYS_MIN <= expires_in_days <= EXPIRES_IN_DAYS_MAX
+    ):
+        raise ValidationFailed(
+            fields={
+                "expires_in_days": [
+                    _("Doit être un entier entre %(min)s et %(max)s.")
+                    % {"min": EXPIRES_IN_DAYS_MIN, "max": EXPIRES_IN_DAYS_MAX}
+                ]
+            }
         )
+    return expires_in_days
+
+
+def _lock_email(email: str) -> None:
+    """Serialise issuers of one email until the end of the current transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"beta_invite:{email}"]
+        )
+
+
+def invite_pending_for(*, email: str) -> BetaInvite | None:
+    return (
+        BetaInvite.objects.pending()
+        .filter(email=_normalize_email(email))
         .order_by("-created_at")
         .first()
     )
 
 
-@transaction.atomic
-def invite_issue(
-    *, email: str, created_by=None, expires_in_days: int | None = None
-) -> tuple[BetaInvite, bool]:
-    """Return ``(invite, created)``: the email's pending invite, or a new one."""
+def _issue_locked(*, email: str, created_by, days: int) -> tuple[BetaInvite, bool]:
     existing = invite_pending_for(email=email)
     if existing is not None:
         return existing, False
-    days = expires_in_days if expires_in_days is not None else settings.INVITE_EXPIRY_DAYS
     for _attempt in range(5):
         try:
             with transaction.atomic():
                 invite = BetaInvite.objects.create(
-                    email=_normalize_email(email),
+                    email=email,
                     code=invite_code_generate(),
                     created_by=created_by,
                     expires_at=timezone.now() + timedelta(days=days),
@@ -59,14 +127,77 @@ def invite_issue(
     raise RuntimeError("could not generate a unique invite code")
 
 
+@transaction.atomic
+def invite_issue(
+    *, email: str, created_by=None, expires_in_days: int | None = None
+) -> tuple[BetaInvite, bool]:
+    """Return ``(invite, created)``: the email's pending invite, or a new one.
+
+    ``expires_in_days`` (1-365, default ``INVITE_EXPIRY_DAYS``) only applies to a new invite;
+    an existing pending invite is returned unchanged. Raises ``ValidationFailed`` for an
+    invalid email or duration.
+    """
+    email = _normalize_email(email)
+    if not invite_email_is_valid(email):
+        raise ValidationFailed(fields={"email": [_("Adresse email invalide.")]})
+    days = _check_expires_in_days(expires_in_days)
+    _lock_email(email)
+    return _issue_locked(email=email, created_by=created_by, days=days)
+
+
+@dataclass
+class IssueResult:
+    email: str
+    invite: BetaInvite
+    created: bool
+
+
+@transaction.atomic
+def invite_issue_many(
+    *, emails: Sequence[str], created_by=None, expires_in_days: int | None = None
+) -> list[IssueResult]:
+    """Issue invites for ``emails``, all or nothing; one result per email, in order.
+
+    Duplicates (case-insensitive) resolve to the same invite (``created`` only on the first).
+    Locks are taken in sorted order so two overlapping bulk issues cannot deadlock.
+    """
+    normalized = [_normalize_email(e) for e in emails]
+    bad = {
+        str(i): [_("Adresse email invalide.")]
+        for i, e in enumerate(normalized)
+        if not invite_email_is_valid(e)
+    }
+    if bad:
+        raise ValidationFailed(fields={f"emails.{k}": v for k, v in bad.items()})
+    days = _check_expires_in_days(expires_in_days)
+    unique = sorted(set(normalized))
+    if len(unique) > ISSUE_MANY_MAX:
+        raise ValidationFailed(
+            fields={"emails": [_("Au plus %(max)s adresses à la fois.") % {"max": ISSUE_MANY_MAX}]}
+        )
+    for email in unique:
+        _lock_email(email)
+    issued = {
+        email: _issue_locked(email=email, created_by=created_by, days=days) for email in unique
+    }
+    results: list[IssueResult] = []
+    seen: set[str] = set()
+    for email in normalized:
+        invite, created = issued[email]
+        results.append(
+            IssueResult(email=email, invite=invite, created=created and email not in seen)
+        )
+        seen.add(email)
+    return results
+
+
 def invite_is_valid(*, email: str, code: str) -> bool:
-    return BetaInvite.objects.filter(
-        email=_normalize_email(email),
-        code=(code or "").strip().upper(),
-        used_at__isnull=True,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).exists()
+    """Whether ``code`` is a pending invite for ``email`` (both case-insensitive)."""
+    return (
+        BetaInvite.objects.pending()
+        .filter(email=_normalize_email(email), code=_normalize_code(code))
+        .exists()
+    )
 
 
 def invite_redeem(*, email: str, code: str, user) -> bool:
@@ -78,9 +209,182 @@ def invite_redeem(*, email: str, code: str, user) -> bool:
     now = timezone.now()
     updated = BetaInvite.objects.filter(
         email=_normalize_email(email),
-        code=(code or "").strip().upper(),
+        code=_normalize_code(code),
         used_at__isnull=True,
         revoked_at__isnull=True,
         expires_at__gt=now,
     ).update(used_at=now, used_by=user, updated_at=now)
     return updated == 1
+
+
+def invite_revoke(*, invite: BetaInvite) -> BetaInvite:
+    """Revoke ``invite``; revoking a revoked one is a no-op, a used one is a ``Conflict``.
+
+    One conditional UPDATE, so a sign-up redeeming the invite at the same moment either wins
+    (the revoke answers 409) or loses (the sign-up finds no valid invite).
+    """
+    now = timezone.now()
+    updated = BetaInvite.objects.filter(
+        pk=invite.pk, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now, updated_at=now)
+    invite.refresh_from_db()
+    if updated == 0 and invite.used_at is not None:
+        raise Conflict(_("Cette invitation a déjà été utilisée."))
+    return invite
+
+
+def invite_revoke_many(*, invites) -> tuple[int, int]:
+    """Revoke every unused invite of the queryset ``invites``; return ``(revoked, used)``.
+
+    Already revoked invites are left as they are (counted in neither), used ones are counted
+    in ``used`` and untouched.
+    """
+    now = timezone.now()
+    ids = list(invites.values_list("pk", flat=True))
+    revoked = BetaInvite.objects.filter(
+        pk__in=ids, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now, updated_at=now)
+    used = BetaInvite.objects.filter(pk__in=ids, used_at__isnull=False).count()
+    return revoked, used
+
+
+# --- the invite email ----------------------------------------------------------------------
+
+
+def invite_signup_url(*, invite: BetaInvite) -> str:
+    query = urlencode({"code": invite.code, "email": invite.email})
+    return f"{settings.FRONTEND_URL}{SIGNUP_PATH}?{query}"
+
+
+def invite_email_build(*, invite: BetaInvite, connection=None) -> mail.EmailMultiAlternatives:
+    """The invite email (plain text with an HTML alternative), in the product's language."""
+    context = {
+        "invite": invite,
+        "code": invite.code,
+        "email": invite.email,
+        "signup_url": invite_signup_url(invite=invite),
+        "expires_at": invite.expires_at,
+        "frontend_url": settings.FRONTEND_URL,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("invites/email/invite_subject.txt", context)
+        text = render_to_string("invites/email/invite_body.txt", context)
+        html = render_to_string("invites/email/invite_body.html", context)
+    message = mail.EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[invite.email],
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+@dataclass
+class SendReport:
+    """What became of an ``invite_send``: filled once the transaction has committed."""
+
+    sent: list[BetaInvite] = field(default_factory=list)
+    failed: list[BetaInvite] = field(default_factory=list)
+    skipped: list[BetaInvite] = field(default_factory=list)  # no longer pending
+    done: bool = False
+
+
+def _deliver(invite_ids: list, report: SendReport) -> None:
+    by_id = {i.pk: i for i in BetaInvite.objects.filter(pk__in=invite_ids)}
+    invites = [by_id[pk] for pk in invite_ids if pk in by_id]
+    to_send = []
+    for invite in invites:
+        (to_send if invite.status == InviteStatus.PENDING else report.skipped).append(invite)
+    if not to_send:
+        report.done = True
+        return
+    conn = mail.get_connection(fail_silently=False)
+    try:
+        conn.open()
+    except Exception as exc:  # the mail server is down: every email of the batch failed
+        logger.warning(
+            "invite email: mail server unavailable (%s), %d not sent",
+            type(exc).__name__,
+            len(to_send),
+        )
+        report.failed.extend(to_send)
+        report.done = True
+        return
+    try:
+        for invite in to_send:
+            try:
+                if conn.send_messages([invite_email_build(invite=invite, connection=conn)]) != 1:
+                    raise RuntimeError("the backend did not accept the message")
+            except Exception as exc:
+                # The invite id only: never the code (SPEC 7), and the address is personal data.
+                logger.warning(
+                    "invite email failed for invite %s (%s)", invite.pk, type(exc).__name__
+                )
+                report.failed.append(invite)
+                continue
+            now = timezone.now()
+            BetaInvite.objects.filter(pk=invite.pk).update(sent_at=now, updated_at=now)
+            invite.sent_at = now
+            report.sent.append(invite)
+    finally:
+        try:
+            conn.close()
+        except Exception:  # closing a broken connection must not hide the report
+            logger.warning("invite email: could not close the mail connection")
+        report.done = True
+
+
+def invite_send(*, invites: Iterable[BetaInvite]) -> SendReport:
+    """Email each pending invite of ``invites`` (send or resend) and record ``sent_at``.
+
+    Delivery runs after the current transaction commits (at once outside a transaction), so
+    the returned report is complete when this is called in autocommit mode (the admin, the
+    command) and fills in later otherwise. Invites that are no longer pending are skipped.
+    """
+    ids = list(dict.fromkeys(invite.pk for invite in invites))
+    report = SendReport()
+    transaction.on_commit(lambda: _deliver(ids, report))
+    return report
+
+
+def invite_resend(*, invite: BetaInvite) -> SendReport:
+    """Send ``invite`` again; only a pending invite can be sent (else ``Conflict``)."""
+    if invite.status != InviteStatus.PENDING:
+        raise Conflict(_("Seule une invitation en attente peut être envoyée."))
+    return invite_send(invites=[invite])
+
+
+# --- parsing a pasted list (admin bulk page, create_invites --file) ---------------------------
+
+
+@dataclass
+class ParsedEmails:
+    valid: list[str] = field(default_factory=list)  # normalised, de-duplicated, in order
+    invalid: list[tuple[int, str]] = field(default_factory=list)  # (line number, raw text)
+
+
+def invite_emails_parse(text: str) -> ParsedEmails:
+    """Split a pasted list into emails: one per line (commas and semicolons also separate).
+
+    Blank lines and lines starting with ``#`` are ignored. Each entry is validated; bad ones
+    are returned with their line number, good ones normalised and de-duplicated.
+    """
+    parsed = ParsedEmails()
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        for raw in stripped.replace(";", ",").split(","):
+            entry = raw.strip()
+            if not entry:
+                continue
+            email = _normalize_email(entry)
+            if not invite_email_is_valid(email):
+                parsed.invalid.append((number, entry))
+            elif email not in seen:
+                seen.add(email)
+                parsed.valid.append(email)
+    return parsed

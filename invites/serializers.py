@@ -1,0 +1,61 @@
+"""Invite serializers, by direction (SPEC 4.6)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from invites.selectors import STATUSES
+from invites.services import EXPIRES_IN_DAYS_MAX, EXPIRES_IN_DAYS_MIN
+
+MAX_EMAILS_PER_REQUEST = 500
+
+
+class InviteCheckInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    code = serializers.CharField(max_length=64, trim_whitespace=True)
+
+
+class InviteCheckOutput(serializers.Serializer):
+    valid = serializers.BooleanField()
+
+
+class InviteListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
+
+
+class InviteCreateInput(serializers.Serializer):
+    emails = serializers.ListField(
+        child=serializers.EmailField(max_length=254),
+        allow_empty=False,
+        max_length=MAX_EMAILS_PER_REQUEST,
+    )
+    expires_in_days = serializers.IntegerField(
+        required=False, min_value=EXPIRES_IN_DAYS_MIN, max_value=EXPIRES_IN_DAYS_MAX
+    )
+    send = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Envoyer l'email d'invitation aux invitations de la liste."),
+    )
+
+
+class InviteCreatedOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    code = serializers.CharField()
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class InviteOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    code = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    used_at = serializers.DateTimeField(allow_null=True)
+    used_by = serializers.UUIDField(source="used_by_id", allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)

@@ -1,0 +1,121 @@
+"""Invites API (SPEC 4.6): one view class per endpoint, thin."""
+
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.permissions import ApiKeyScope, IsAdminRole
+from huntaze.exceptions import NotFound
+from huntaze.pagination import PageNumberPagination
+from invites.models import BetaInvite
+from invites.selectors import STATUSES, invite_list
+from invites.serializers import (
+    InviteCheckInput,
+    InviteCheckOutput,
+    InviteCreatedOutput,
+    InviteCreateInput,
+    InviteListQuery,
+    InviteOutput,
+)
+from invites.services import invite_is_valid, invite_issue_many, invite_revoke, invite_send
+
+ADMIN_PERMISSIONS = [IsAuthenticated, ApiKeyScope, IsAdminRole]
+
+
+class InviteCheckView(APIView):
+    """Is this code a pending invite for this email? Never says why not."""
+
+    authentication_classes: list = []  # anyone; a stale token must not turn this into a 401
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "invite_check_ip"
+
+    @extend_schema(request=InviteCheckInput, responses=InviteCheckOutput)
+    def post(self, request):
+        data = InviteCheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        valid = invite_is_valid(
+            email=data.validated_data["email"], code=data.validated_data["code"]
+        )
+        return Response({"valid": valid})
+
+
+class InviteListCreateView(APIView):
+    """ADMIN: list invites (paginated, ``?status=``) and issue invites for a list of emails."""
+
+    permission_classes = ADMIN_PERMISSIONS
+
+    @extend_schema(
+        description="ADMIN: invites newest first, paginated, optionally filtered by status.",
+        parameters=[
+            OpenApiParameter("status", str, enum=list(STATUSES)),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1-100"),
+        ],
+        responses=inline_serializer(
+            "PaginatedInviteList",
+            {
+                "results": InviteOutput(many=True),
+                "next": drf_serializers.URLField(allow_null=True),
+                "previous": drf_serializers.URLField(allow_null=True),
+            },
+        ),
+    )
+    def get(self, request):
+        query = InviteListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        invites = invite_list(status=query.validated_data.get("status"))
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(invites, request, view=self)
+        return paginator.get_paginated_response(InviteOutput(page, many=True).data)
+
+    @extend_schema(
+        description="ADMIN: issue invites, one result per email in order; an email with a "
+        "pending invite gets it back. ``send`` emails them after commit.",
+        request=InviteCreateInput,
+        responses={
+            201: inline_serializer(
+                "InviteCreateResponse", {"results": InviteCreatedOutput(many=True)}
+            )
+        },
+    )
+    def post(self, request):
+        data = InviteCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = invite_issue_many(
+            emails=data.validated_data["emails"],
+            created_by=request.user,
+            expires_in_days=data.validated_data.get("expires_in_days"),
+        )
+        if data.validated_data["send"]:
+            invite_send(invites=[r.invite for r in results])
+        body = InviteCreatedOutput([r.invite for r in results], many=True).data
+        return Response({"results": body}, status=status.HTTP_201_CREATED)
+
+
+class InviteDetailView(APIView):
+    """ADMIN: revoke an invite (204); a used invite is a 409, an unknown id a 404."""
+
+    permission_classes = ADMIN_PERMISSIONS
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request, pk: str):
+        try:
+            invite = BetaInvite.objects.get(pk=uuid.UUID(pk))
+        except (ValueError, BetaInvite.DoesNotExist):
+            raise NotFound() from None
+        invite_revoke(invite=invite)
+        return Response(status=status.HTTP_204_NO_CONTENT)
