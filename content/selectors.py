@@ -38,6 +38,12 @@ def ai_generations_this_month(*, user) -> int:
     return int(row or 0)
 
 
+def search_q(q: str) -> Q:
+    """Case-insensitive substring of title or content: ``UPPER(col::text) LIKE UPPER('%q%')``,
+    the expression the trigram GIN indexes ``content_title_trgm``/``content_body_trgm`` hold."""
+    return Q(title__icontains=q) | Q(content__icontains=q)
+
+
 def content_asset_list(
     *,
     user,
@@ -60,7 +66,7 @@ def content_asset_list(
     if tags:
         qs = qs.filter(tags__contains=tags)
     if q:
-        qs = qs.filter(Q(title__icontains=q) | Q(content__icontains=q))
+        qs = qs.filter(search_q(q))
     return qs.order_by("-created_at", "-id")
 
 

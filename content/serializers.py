@@ -127,11 +127,13 @@ class ContentListQuery(serializers.Serializer):
 
     @classmethod
     def from_query_params(cls, params) -> ContentListQuery:
+        """Empty values (``?type=&q=``, as forms send them) mean "no filter"."""
         data: dict[str, Any] = {
-            key: params.get(key) for key in ("type", "category", "q") if key in params
+            key: params.get(key) for key in ("type", "category", "q") if params.get(key)
         }
-        if "tag" in params:
-            data["tag"] = params.getlist("tag")
+        tags = [tag for tag in params.getlist("tag") if tag]
+        if tags:
+            data["tag"] = tags
         return cls(data=data)
 
 
