@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from content.models import ContentAsset, ContentType
@@ -53,6 +55,7 @@ def _tags_field(**kwargs: Any) -> serializers.ListField:
     )
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
 class MetadataField(serializers.Field):
     """A JSON object, at most 16 KB once serialised (compact UTF-8), nested at most 32 deep."""
 

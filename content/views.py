@@ -45,6 +45,8 @@ class ContentListView(APIView):
             OpenApiParameter("category", str),
             OpenApiParameter("tag", str, many=True, description="All given tags (repeatable)."),
             OpenApiParameter("q", str, description="Case-insensitive search in title and content."),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
         ],
         responses=ContentAssetOutput(many=True),
     )
