@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
         "accounts.permissions.ApiKeyScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["huntaze.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "huntaze.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "huntaze.exceptions.exception_handler",

@@ -240,3 +240,12 @@ def test_api_key_scopes(api_key_client, user, make_asset):
     assert writer.delete(f"/api/content/{asset.pk}").status_code == 204
 
     assert_error(other_scope.get("/api/content"), 403, "permission_denied")
+
+
+def test_a_body_nested_too_deep_to_parse_is_a_400_not_a_500(client_for_user):
+    body = '{"title":"t","content":"c","type":"POST","metadata":' + "[" * 5000 + "]" * 5000 + "}"
+    response = client_for_user.generic(
+        "POST", "/api/content", body, content_type="application/json"
+    )
+    assert_error(response, 400, "parse_error")
+    assert ContentAsset.objects.count() == 0
