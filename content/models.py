@@ -6,8 +6,9 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -40,7 +41,39 @@ class ContentAsset(models.Model):
             models.Index(fields=["user", "type", "-created_at"], name="content_user_type_idx"),
             models.Index(fields=["created_at"], name="content_created_idx"),
             GinIndex(fields=["tags"], name="content_tags_gin"),
+            # ``?q=`` search: Django's ``icontains`` compiles to ``UPPER(col::text) LIKE
+            # UPPER(%s)``, which a trigram GIN index on the same UPPER() expression serves, so a
+            # substring search stays an index scan as content grows (pg_trgm, migration 0002).
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="content_title_trgm"),
+            GinIndex(OpClass(Upper("content"), name="gin_trgm_ops"), name="content_body_trgm"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class AiUsage(models.Model):
+    """Successful-or-in-flight AI generations of one user in one calendar month (UTC).
+
+    The quota is enforced on this counter, not by counting assets: a slot is reserved with one
+    conditional ``INSERT … ON CONFLICT DO UPDATE … WHERE count < quota`` before the model is
+    called and released if the generation fails, so concurrent requests cannot overshoot it.
+    A new month is a new row, which is how the quota resets.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_usage"
+    )
+    month = models.DateField(help_text="First day of the month (UTC).")
+    count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "content_ai_usage"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month"], name="content_ai_usage_user_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.month:%Y-%m}: {self.count}"

@@ -1,23 +1,79 @@
-"""Reads with a rule for content (issue 11 owns this module)."""
+"""Reads with a rule for content: owner-only assets, filters, search, AI usage."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from content.models import ContentAsset
+from content.models import AiUsage, ContentAsset
 
 
-def month_start(now=None):
-    now = now or timezone.now()
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+def usage_month(now: dt.datetime | None = None) -> dt.date:
+    """The first day of the current calendar month in UTC: the key of the AI quota counter."""
+    now = (now or timezone.now()).astimezone(dt.UTC)
+    return now.date().replace(day=1)
+
+
+def month_start(now: dt.datetime | None = None) -> dt.datetime:
+    """Midnight UTC on the first day of the current month (kept for earlier callers)."""
+    month = usage_month(now)
+    return dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
 
 
 def ai_generations_this_month(*, user) -> int:
     """Successful AI generations of ``user`` in the current calendar month (UTC).
 
-    Placeholder of the foundation (counts AI-written assets); issue 11 replaces it with the
-    quota counter, keeping this signature (the profile's ``stats`` calls it).
+    Reads the quota counter (``AiUsage``): it is what the quota is enforced on, failed
+    generations are released from it, and deleting an asset does not give a generation back.
+    (A generation in flight counts from the moment its slot is reserved.)
     """
-    return ContentAsset.objects.filter(
-        user=user, metadata__has_key="ai", created_at__gte=month_start()
-    ).count()
+    row = (
+        AiUsage.objects.filter(user=user, month=usage_month())
+        .values_list("count", flat=True)
+        .first()
+    )
+    return int(row or 0)
+
+
+def search_q(q: str) -> Q:
+    """Case-insensitive substring of title or content: ``UPPER(col::text) LIKE UPPER('%q%')``,
+    the expression the trigram GIN indexes ``content_title_trgm``/``content_body_trgm`` hold."""
+    return Q(title__icontains=q) | Q(content__icontains=q)
+
+
+def content_asset_list(
+    *,
+    user,
+    type: str | None = None,
+    category: str | None = None,
+    tags: list[str] | None = None,
+    q: str | None = None,
+) -> QuerySet[ContentAsset]:
+    """The assets of ``user``, newest first (``created_at`` then ``id``, a stable order).
+
+    ``tags``: the asset has all of them (array containment, GIN ``content_tags_gin``).
+    ``q``: case-insensitive substring of the title or the content (trigram GIN indexes on
+    ``UPPER(title)`` and ``UPPER(content)``, see ``ContentAsset.Meta``).
+    """
+    qs = ContentAsset.objects.filter(user=user)
+    if type:
+        qs = qs.filter(type=type)
+    if category:
+        qs = qs.filter(category=category)
+    if tags:
+        qs = qs.filter(tags__contains=tags)
+    if q:
+        qs = qs.filter(search_q(q))
+    return qs.order_by("-created_at", "-id")
+
+
+def content_asset_get(*, user, asset_id: str) -> ContentAsset | None:
+    """One asset of ``user`` by its public id; ``None`` for a malformed id or another's asset."""
+    try:
+        pk = uuid.UUID(str(asset_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return ContentAsset.objects.filter(user=user, pk=pk).first()

@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
         "accounts.permissions.ApiKeyScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["huntaze.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "huntaze.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "huntaze.exceptions.exception_handler",
@@ -271,6 +271,11 @@ AZURE_OPENAI_API_VERSION = env.str("AZURE_OPENAI_API_VERSION", default="2024-10-
 AI_MONTHLY_QUOTA_FREE = env.int("AI_MONTHLY_QUOTA_FREE", default=5)
 AI_MONTHLY_QUOTA_PRO = env.int("AI_MONTHLY_QUOTA_PRO", default=-1)
 AI_MONTHLY_QUOTA_ENTERPRISE = env.int("AI_MONTHLY_QUOTA_ENTERPRISE", default=-1)
+# AI generation time bounds (SPEC 4.4): per attempt, retries with backoff, overall deadline.
+AI_REQUEST_TIMEOUT_SECONDS = env.float("AI_REQUEST_TIMEOUT_SECONDS", default=15.0)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
+AI_RETRY_BACKOFF_SECONDS = env.float("AI_RETRY_BACKOFF_SECONDS", default=0.5)
+AI_TOTAL_DEADLINE_SECONDS = env.float("AI_TOTAL_DEADLINE_SECONDS", default=45.0)
 INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=30)
 
 # --- email -----------------------------------------------------------------------------------

@@ -1,0 +1,177 @@
+"""Azure OpenAI chat completions: the only module that imports ``openai`` (SPEC section 4.4).
+
+Configuration: the key and endpoint come from the secrets loader at each call
+(``runtime_secret("AZURE_OPENAI_API_KEY")``, ``runtime_secret("AZURE_OPENAI_ENDPOINT")``), so a
+rotated key is picked up without a restart; the deployment and API version from settings
+(``AZURE_OPENAI_DEPLOYMENT``, ``AZURE_OPENAI_API_VERSION``).
+
+Time bounds: each attempt gets ``AI_REQUEST_TIMEOUT_SECONDS`` (15) and at most
+``AI_MAX_RETRIES`` (2) retries follow a 429, a 5xx, a timeout or a connection error, with
+exponential backoff (``AI_RETRY_BACKOFF_SECONDS`` 0.5, 1 … with jitter, or the server's
+``Retry-After`` when it fits). The whole call never exceeds ``AI_TOTAL_DEADLINE_SECONDS`` (45):
+each attempt's timeout is cut to the time left, and a retry whose wait would cross the deadline
+is not made. The openai client's own retries are off (``max_retries=0``) so this loop is the only
+one and the bound holds. (httpx timeouts are per network operation: a server that trickles one
+byte at a time under the timeout could stretch one attempt; Azure does not do that.)
+
+Every failure is an ``AiUnavailable`` (503 ``service_unavailable``), except a prompt refused by
+Azure's content filter, which is the creator's input: ``AiPromptRejected`` (400).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+import openai
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from huntaze.exceptions import ServiceUnavailable, ValidationFailed
+from huntaze.secrets import runtime_secret
+
+logger = logging.getLogger("huntaze.content.ai")
+
+MAX_OUTPUT_TOKENS = 1500
+_RETRYABLE = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+
+
+class AiUnavailable(ServiceUnavailable):
+    default_message = _("Le service de génération IA est indisponible. Réessayez plus tard.")
+
+
+class AiNotConfigured(AiUnavailable):
+    default_message = _("Le service de génération IA n'est pas configuré.")
+
+
+class AiPromptRejected(ValidationFailed):
+    default_message = _("La demande a été refusée par le filtre de contenu.")
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def is_configured() -> bool:
+    return bool(runtime_secret("AZURE_OPENAI_API_KEY") and runtime_secret("AZURE_OPENAI_ENDPOINT"))
+
+
+@functools.lru_cache(maxsize=4)
+def _client(endpoint: str, api_key: str, api_version: str, deployment: str) -> openai.AzureOpenAI:
+    # One client (and its connection pool) per configuration; a rotated key makes a new one.
+    return openai.AzureOpenAI(
+        azure_endpoint=endpoint,
+        api_key=api_key,
+        api_version=api_version,
+        azure_deployment=deployment,
+        max_retries=0,
+    )
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    raw = response.headers.get("retry-after-ms")
+    divisor = 1000.0
+    if raw is None:
+        raw, divisor = response.headers.get("retry-after"), 1.0
+    try:
+        value = float(raw) / divisor if raw is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and value >= 0 else None
+
+
+def _is_content_filter(exc: openai.BadRequestError) -> bool:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    code = body.get("code") or (body.get("error") or {}).get("code")
+    return getattr(exc, "code", None) == "content_filter" or code == "content_filter"
+
+
+def chat_complete(*, system: str, prompt: str) -> Completion:
+    """Ask the deployment for one completion of ``prompt`` under ``system``; see module doc."""
+    endpoint = runtime_secret("AZURE_OPENAI_ENDPOINT")
+    api_key = runtime_secret("AZURE_OPENAI_API_KEY")
+    if not endpoint or not api_key:
+        raise AiNotConfigured()
+    deployment = settings.AZURE_OPENAI_DEPLOYMENT
+    client = _client(endpoint, api_key, settings.AZURE_OPENAI_API_VERSION, deployment)
+
+    per_attempt = float(settings.AI_REQUEST_TIMEOUT_SECONDS)
+    max_retries = int(settings.AI_MAX_RETRIES)
+    backoff = float(settings.AI_RETRY_BACKOFF_SECONDS)
+    deadline = time.monotonic() + float(settings.AI_TOTAL_DEADLINE_SECONDS)
+
+    for attempt in range(max_retries + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.05:
+            break
+        try:
+            response = client.chat.completions.create(
+                model=deployment,
+                messages=[
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": prompt},
+                ],
+                max_tokens=MAX_OUTPUT_TOKENS,
+                timeout=min(per_attempt, remaining),
+            )
+        except openai.BadRequestError as exc:
+            if _is_content_filter(exc):
+                raise AiPromptRejected(
+                    fields={"prompt": [str(AiPromptRejected.default_message)]}
+                ) from None
+            logger.warning("azure openai refused the request: status=%s", exc.status_code)
+            raise AiUnavailable() from None
+        except _RETRYABLE as exc:
+            status = getattr(exc, "status_code", None)
+            logger.warning(
+                "azure openai attempt %d failed: %s status=%s",
+                attempt + 1,
+                type(exc).__name__,
+                status,
+            )
+            if attempt == max_retries:
+                break
+            wait = _retry_after(exc)
+            if wait is None:
+                wait = backoff * (2**attempt) * (1 - 0.25 * random.random())  # noqa: S311
+            if time.monotonic() + wait >= deadline - 0.05:
+                break
+            time.sleep(wait)
+            continue
+        except openai.OpenAIError as exc:
+            # 401/403/404 (bad key, endpoint or deployment), malformed answers …: not retried.
+            logger.warning(
+                "azure openai failed: %s status=%s",
+                type(exc).__name__,
+                getattr(exc, "status_code", None),
+            )
+            raise AiUnavailable() from None
+
+        choice = response.choices[0] if response.choices else None
+        text = ((choice.message.content if choice else None) or "").strip()
+        if not text and getattr(choice, "finish_reason", None) == "content_filter":
+            raise AiPromptRejected(fields={"prompt": [str(AiPromptRejected.default_message)]})
+        if not text:
+            logger.warning(
+                "azure openai returned no text: finish_reason=%s",
+                getattr(choice, "finish_reason", None),
+            )
+            raise AiUnavailable()
+        usage = response.usage
+        return Completion(
+            text=text,
+            model=response.model or deployment,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        )
+    raise AiUnavailable()

@@ -1,0 +1,157 @@
+"""Content serializers, by direction (input bodies and queries, output)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from content.models import ContentAsset, ContentType
+
+TITLE_MAX = 200
+CONTENT_MAX = 20_000
+CATEGORY_MAX = 100
+TAGS_MAX = 20
+TAG_MAX = 50
+METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 32
+PROMPT_MAX = 2_000
+QUERY_MAX = 200
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes only JSON strings (DRF's turns numbers into text) and refuses
+    text PostgreSQL cannot store (lone surrogates; NUL is already refused by DRF)."""
+
+    default_error_messages = {
+        "invalid": _("Doit être une chaîne de caractères."),
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if not _encodable(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _tags_field(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=StrictCharField(max_length=TAG_MAX, allow_blank=False),
+        max_length=TAGS_MAX,
+        **kwargs,
+    )
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class MetadataField(serializers.Field):
+    """A JSON object, at most 16 KB once serialised (compact UTF-8), nested at most 32 deep."""
+
+    default_error_messages = {
+        "not_object": _("Doit être un objet JSON."),
+        "too_large": _("Ne doit pas dépasser %(max)s octets une fois sérialisé."),
+        "too_deep": _("Trop d'imbrication (%(max)s niveaux au plus)."),
+        "invalid_text": _("Contient un texte non valide."),
+    }
+
+    def to_internal_value(self, data: Any) -> dict:
+        if not isinstance(data, dict):
+            self.fail("not_object")
+        # Iterative walk: no recursion on hostile nesting, and no text PostgreSQL's jsonb refuses.
+        stack: list[tuple[Any, int]] = [(data, 1)]
+        while stack:
+            value, depth = stack.pop()
+            if depth > METADATA_MAX_DEPTH:
+                self.fail("too_deep", max=METADATA_MAX_DEPTH)
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if not _encodable(key):
+                        self.fail("invalid_text")
+                    stack.append((item, depth + 1))
+            elif isinstance(value, list):
+                stack.extend((item, depth + 1) for item in value)
+            elif isinstance(value, str) and not _encodable(value):
+                self.fail("invalid_text")
+        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        if size > METADATA_MAX_BYTES:
+            self.fail("too_large", max=METADATA_MAX_BYTES)
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class ContentAssetCreateInput(serializers.Serializer):
+    title = StrictCharField(min_length=1, max_length=TITLE_MAX)
+    content = StrictCharField(max_length=CONTENT_MAX, allow_blank=True, trim_whitespace=False)
+    type = serializers.ChoiceField(choices=ContentType.choices)
+    category = StrictCharField(
+        max_length=CATEGORY_MAX, required=False, allow_null=True, allow_blank=True
+    )
+    tags = _tags_field(required=False)
+    metadata = MetadataField(required=False)
+
+
+class ContentAssetUpdateInput(ContentAssetCreateInput):
+    """PATCH: the same fields and bounds, each optional (used with ``partial=True``)."""
+
+
+class ContentGenerateInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ContentType.choices)
+    prompt = StrictCharField(min_length=1, max_length=PROMPT_MAX)
+    title = StrictCharField(
+        min_length=1, max_length=TITLE_MAX, required=False, allow_null=True, allow_blank=True
+    )
+    category = StrictCharField(
+        max_length=CATEGORY_MAX, required=False, allow_null=True, allow_blank=True
+    )
+    tags = _tags_field(required=False)
+
+
+class ContentListQuery(serializers.Serializer):
+    """``GET /api/content`` filters; an unknown ``type`` or an over-long value is a 400."""
+
+    type = serializers.ChoiceField(choices=ContentType.choices, required=False)
+    category = StrictCharField(max_length=CATEGORY_MAX, required=False, allow_blank=True)
+    tag = _tags_field(required=False)
+    q = StrictCharField(max_length=QUERY_MAX, required=False, allow_blank=True)
+
+    @classmethod
+    def from_query_params(cls, params) -> ContentListQuery:
+        """Empty values (``?type=&q=``, as forms send them) mean "no filter"."""
+        data: dict[str, Any] = {
+            key: params.get(key) for key in ("type", "category", "q") if params.get(key)
+        }
+        tags = [tag for tag in params.getlist("tag") if tag]
+        if tags:
+            data["tag"] = tags
+        return cls(data=data)
+
+
+class ContentAssetOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ContentAsset
+        fields = (
+            "id",
+            "title",
+            "content",
+            "type",
+            "category",
+            "tags",
+            "metadata",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields

@@ -1,0 +1,124 @@
+"""Content endpoints (SPEC section 4.4): thin views over content.services and content.selectors."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from content import selectors, services
+from content.models import ContentType
+from content.serializers import (
+    ContentAssetCreateInput,
+    ContentAssetOutput,
+    ContentAssetUpdateInput,
+    ContentGenerateInput,
+    ContentListQuery,
+)
+from huntaze.exceptions import NotFound
+from huntaze.pagination import PageNumberPagination
+
+READ, WRITE = "content:read", "content:write"
+
+
+class AiGenerateUserThrottle(UserRateThrottle):
+    """Per-user rate of generations (``ai_generate_user``, 60/min by default), in the shared cache.
+
+    The rate is read at request time rather than at import, so a changed setting applies.
+    """
+
+    scope = "ai_generate_user"
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class ContentListView(APIView):
+    required_scopes = {"GET": READ, "POST": WRITE}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("type", str, enum=ContentType.values),
+            OpenApiParameter("category", str),
+            OpenApiParameter("tag", str, many=True, description="All given tags (repeatable)."),
+            OpenApiParameter("q", str, description="Case-insensitive search in title and content."),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
+        ],
+        responses=ContentAssetOutput(many=True),
+    )
+    def get(self, request):
+        query = ContentListQuery.from_query_params(request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        assets = selectors.content_asset_list(
+            user=request.user,
+            type=filters.get("type"),
+            category=filters.get("category"),
+            tags=filters.get("tag"),
+            q=filters.get("q"),
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(assets, request, view=self)
+        return paginator.get_paginated_response(ContentAssetOutput(page, many=True).data)
+
+    @extend_schema(request=ContentAssetCreateInput, responses={201: ContentAssetOutput})
+    def post(self, request):
+        body = ContentAssetCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        asset = services.content_asset_create(user=request.user, **body.validated_data)
+        return Response(ContentAssetOutput(asset).data, status=status.HTTP_201_CREATED)
+
+
+class ContentDetailView(APIView):
+    """``/api/content/{id}``: the id is parsed here, so a malformed one is a 404 like a missing
+    or another user's asset (one answer, nothing to probe)."""
+
+    required_scopes = {"GET": READ, "PATCH": WRITE, "DELETE": WRITE}
+
+    def _asset(self, request, asset_id: str):
+        asset = selectors.content_asset_get(user=request.user, asset_id=asset_id)
+        if asset is None:
+            raise NotFound()
+        return asset
+
+    @extend_schema(responses=ContentAssetOutput)
+    def get(self, request, asset_id: str):
+        return Response(ContentAssetOutput(self._asset(request, asset_id)).data)
+
+    @extend_schema(request=ContentAssetUpdateInput, responses=ContentAssetOutput)
+    def patch(self, request, asset_id: str):
+        body = ContentAssetUpdateInput(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        asset = services.content_asset_update(
+            asset=self._asset(request, asset_id), **body.validated_data
+        )
+        return Response(ContentAssetOutput(asset).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, asset_id: str):
+        services.content_asset_delete(asset=self._asset(request, asset_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ContentGenerateView(APIView):
+    required_scopes = {"POST": WRITE}
+    throttle_classes = [AiGenerateUserThrottle]
+
+    @extend_schema(request=ContentGenerateInput, responses={201: ContentAssetOutput})
+    def post(self, request):
+        body = ContentGenerateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        asset = services.content_generate(
+            user=request.user,
+            type=data["type"],
+            prompt=data["prompt"],
+            title=data.get("title") or None,
+            category=data.get("category"),
+            tags=data.get("tags"),
+        )
+        return Response(ContentAssetOutput(asset).data, status=status.HTTP_201_CREATED)
