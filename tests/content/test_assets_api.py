@@ -247,5 +247,6 @@ def test_a_body_nested_too_deep_to_parse_is_a_400_not_a_500(client_for_user):
     response = client_for_user.generic(
         "POST", "/api/content", body, content_type="application/json"
     )
-    assert_error(response, 400, "parse_error")
+    error = assert_error(response, 400, "validation_error")
+    assert "body" in error["fields"]
     assert ContentAsset.objects.count() == 0
