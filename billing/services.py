@@ -324,9 +324,7 @@ def _handle_checkout_completed(session: dict[str, Any], created: datetime) -> st
         return "not_a_subscription"
     user_id = session.get("client_reference_id") or _metadata_user_id(session)
     customer_id = _id_of(session.get("customer"))
-    user = _user_locked(customer_id=None, user_id=user_id) or _user_locked(
-        customer_id=customer_id
-    )
+    user = _user_locked(customer_id=None, user_id=user_id) or _user_locked(customer_id=customer_id)
     if user is None:
         return "unknown_user"
     if customer_id and not user.stripe_customer_id:
@@ -424,9 +422,7 @@ def _apply_subscription(
 
 def _subscription_handler(*, deleted: bool):
     def handle(sub: dict[str, Any], created: datetime) -> str:
-        user = _user_locked(
-            customer_id=_id_of(sub.get("customer")), user_id=_metadata_user_id(sub)
-        )
+        user = _user_locked(customer_id=_id_of(sub.get("customer")), user_id=_metadata_user_id(sub))
         if user is None:
             return "unknown_user"
         if not user.stripe_customer_id and _id_of(sub.get("customer")):
