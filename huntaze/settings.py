@@ -254,6 +254,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api",
+    # One name per choice set, however many serializers use it.
+    "ENUM_NAME_OVERRIDES": {
+        "PlanEnum": "accounts.models.Plan",
+        "PaidPlanEnum": [("PRO", "PRO"), ("ENTERPRISE", "ENTERPRISE")],
+        "SubscriptionStatusEnum": "billing.models.SubscriptionStatus",
+    },
 }
 
 # --- billing and AI --------------------------------------------------------------------------
