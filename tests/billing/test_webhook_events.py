@@ -306,3 +306,16 @@ def test_webhook_query_budget(post_event, customer, django_assert_max_num_querie
             ).status_code
             == 200
         )
+
+
+def test_checkout_completed_with_expanded_subscription_applies_it(post_event, make_user):
+    user = make_user()
+    session = events.checkout_session(user_id=str(user.pk), customer="cus_x", subscription_id=None)
+    session["subscription"] = events.subscription(
+        sub_id="sub_x", customer="cus_x", price="price_pro_year"
+    )
+    assert post_event(events.event("checkout.session.completed", session)).status_code == 200
+    record = _record(user)
+    assert (record.stripe_subscription_id, record.plan, record.status) == ("sub_x", "PRO", "ACTIVE")
+    user.refresh_from_db()
+    assert (user.stripe_customer_id, user.subscription) == ("cus_x", "PRO")
