@@ -254,6 +254,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api",
+    # One name per choice set, however many serializers use it.
+    "ENUM_NAME_OVERRIDES": {
+        "PlanEnum": "accounts.models.Plan",
+        "PaidPlanEnum": [("PRO", "PRO"), ("ENTERPRISE", "ENTERPRISE")],
+        "SubscriptionStatusEnum": "billing.models.SubscriptionStatus",
+    },
 }
 
 # --- billing and AI --------------------------------------------------------------------------
@@ -264,6 +270,9 @@ STRIPE_PRICE_PRO_YEARLY = env.str("STRIPE_PRICE_PRO_YEARLY", default="")
 STRIPE_PRICE_ENTERPRISE_MONTHLY = env.str("STRIPE_PRICE_ENTERPRISE_MONTHLY", default="")
 STRIPE_PRICE_ENTERPRISE_YEARLY = env.str("STRIPE_PRICE_ENTERPRISE_YEARLY", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+# Outbound Stripe calls: a short timeout and few retries, so Stripe down is a quick 503.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
 AZURE_OPENAI_API_KEY = env.str("AZURE_OPENAI_API_KEY", default="")
 AZURE_OPENAI_ENDPOINT = env.str("AZURE_OPENAI_ENDPOINT", default="")
 AZURE_OPENAI_DEPLOYMENT = env.str("AZURE_OPENAI_DEPLOYMENT", default="gpt-4o")

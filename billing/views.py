@@ -1,0 +1,64 @@
+"""Billing endpoints (SPEC section 4.5): one view class per endpoint, thin."""
+
+from __future__ import annotations
+
+import logging
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import selectors, services
+from billing.serializers import CheckoutInput, SubscriptionOutput, UrlOutput, WebhookOutput
+
+logger = logging.getLogger("huntaze.billing")
+
+
+class BillingSubscriptionView(APIView):
+    required_scopes = {"GET": "billing:read"}
+
+    @extend_schema(responses=SubscriptionOutput, tags=["billing"])
+    def get(self, request):
+        data = selectors.subscription_for_user(user=request.user)
+        return Response(SubscriptionOutput(data).data)
+
+
+class BillingCheckoutView(APIView):
+    # No required_scopes: an API key may not start a checkout.
+
+    @extend_schema(request=CheckoutInput, responses=UrlOutput, tags=["billing"])
+    def post(self, request):
+        body = CheckoutInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        url = services.checkout_session_start(
+            user=request.user,
+            plan=body.validated_data["plan"],
+            interval=body.validated_data["interval"],
+        )
+        return Response({"url": url})
+
+
+class BillingPortalView(APIView):
+    @extend_schema(request=None, responses=UrlOutput, tags=["billing"])
+    def post(self, request):
+        return Response({"url": services.portal_session_start(user=request.user)})
+
+
+class BillingWebhookView(APIView):
+    """Stripe's webhook endpoint: no authentication, no CSRF (DRF views are CSRF-exempt and
+    only SessionAuthentication enforces it); the signature over the raw body is the check."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=WebhookOutput, tags=["billing"])
+    def post(self, request):
+        # request.body, not request.data: the signature covers the exact bytes Stripe sent.
+        outcome = services.stripe_event_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+        logger.info("stripe webhook handled", extra={"outcome": outcome})
+        return Response({"received": True})
