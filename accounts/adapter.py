@@ -31,6 +31,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
 
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        # The template tests ``username`` (we have none); a missing variable makes
+        # django.template log, at DEBUG, the whole context, reset link included.
+        context.setdefault("username", "")
+        super().send_password_reset_mail(user, email, context)
+
     def get_reset_password_from_key_url(self, key: str) -> str:
         return f"{settings.FRONTEND_URL}/reset-password?token={quote(key, safe='')}"
 
@@ -43,6 +49,10 @@ def _verified_email(sociallogin) -> str:
     return ""
 
 
+def _closed(request):
+    return render(request, "account/signup_closed.html", status=403)
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         email = _verified_email(sociallogin)
@@ -53,13 +63,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         email = _verified_email(sociallogin)
         invite = invite_pending_for(email=email) if email else None
         if invite is None:
-            raise ImmediateHttpResponse(render(request, "account/signup_closed.html", status=403))
+            raise ImmediateHttpResponse(_closed(request))
         with transaction.atomic():
             sociallogin.user.email = email
             user = super().save_user(request, sociallogin, form=form)
-            if not invite_redeem(email=email, code=invite.code, user=user):
-                transaction.set_rollback(True)
-                raise ImmediateHttpResponse(
-                    render(request, "account/signup_closed.html", status=403)
-                )
+            # The social sign-up form may carry another address: the account must be the
+            # invited one. Raising inside the block rolls the user back.
+            if (user.email or "").lower() != email or not invite_redeem(
+                email=email, code=invite.code, user=user
+            ):
+                raise ImmediateHttpResponse(_closed(request))
         return user

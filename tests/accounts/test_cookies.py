@@ -17,7 +17,9 @@ ALLOWED = "http://localhost:3000"
 def signed_in(api_client, make_user):
     make_user(email="sam@example.test")
     r = api_client.post(
-        "/api/auth/signin", {"email": "sam@example.test", "password": DEFAULT_PASSWORD}, format="json"
+        "/api/auth/signin",
+        {"email": "sam@example.test", "password": DEFAULT_PASSWORD},
+        format="json",
     )
     assert r.status_code == 200
     return r
@@ -35,7 +37,9 @@ def test_cookies_are_secure_when_configured(api_client, make_user, settings):
     settings.AUTH_COOKIE_SECURE = True
     make_user(email="sam@example.test")
     r = api_client.post(
-        "/api/auth/signin", {"email": "sam@example.test", "password": DEFAULT_PASSWORD}, format="json"
+        "/api/auth/signin",
+        {"email": "sam@example.test", "password": DEFAULT_PASSWORD},
+        format="json",
     )
     assert r.cookies["access_token"]["secure"] and r.cookies["refresh_token"]["secure"]
 
@@ -44,7 +48,12 @@ def test_signup_sets_cookies(api_client, make_invite):
     invite = make_invite()
     r = api_client.post(
         "/api/auth/signup",
-        {"email": invite.email, "password": "Tr1cky-Passphrase-42", "name": "A", "invite_code": invite.code},
+        {
+            "email": invite.email,
+            "password": "Tr1cky-Passphrase-42",
+            "name": "A",
+            "invite_code": invite.code,
+        },
         format="json",
     )
     assert r.status_code == 201
@@ -79,7 +88,9 @@ def test_cookie_refresh_with_allowed_referer_works(api_client, signed_in):
 
 
 def test_body_token_is_not_subject_to_the_origin_rule(api_client, signed_in):
-    r = api_client.post("/api/auth/refresh", {"refresh": signed_in.json()["refresh"]}, format="json")
+    r = api_client.post(
+        "/api/auth/refresh", {"refresh": signed_in.json()["refresh"]}, format="json"
+    )
     assert r.status_code == 200
 
 

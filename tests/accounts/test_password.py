@@ -66,7 +66,9 @@ def test_password_change_revokes_refresh_tokens_and_older_access_tokens(api_clie
     fresh = signin(api_client, sam.email, NEW_PASSWORD)
     assert me(api_client, fresh["access"]).status_code == 200
     assert_error(
-        api_client.post("/api/auth/signin", {"email": sam.email, "password": DEFAULT_PASSWORD}, format="json"),
+        api_client.post(
+            "/api/auth/signin", {"email": sam.email, "password": DEFAULT_PASSWORD}, format="json"
+        ),
         401,
         "invalid_credentials",
     )
@@ -174,7 +176,9 @@ def token_from_mail(message) -> str:
 
 def confirm(client, token, password=NEW_PASSWORD):
     return client.post(
-        "/api/auth/password/reset/confirm", {"token": token, "new_password": password}, format="json"
+        "/api/auth/password/reset/confirm",
+        {"token": token, "new_password": password},
+        format="json",
     )
 
 
@@ -223,7 +227,13 @@ def test_password_reset_confirm_runs_password_validators(api_client, sam):
 
 @pytest.mark.parametrize(
     "token",
-    ["", "garbage", "0" * 32 + "-abc-def", uuid.uuid4().hex + "-cz1234-0123456789abcdef0123", "a-b-c"],
+    [
+        "",
+        "garbage",
+        "0" * 32 + "-abc-def",
+        uuid.uuid4().hex + "-cz1234-0123456789abcdef0123",
+        "a-b-c",
+    ],
 )
 def test_password_reset_confirm_bad_token_is_400(api_client, sam, token):
     r = confirm(api_client, token)
@@ -242,7 +252,9 @@ def test_password_reset_confirm_token_of_another_user_does_not_work(api_client, 
 
 
 def test_password_reset_missing_email_is_400(api_client):
-    assert_error(api_client.post("/api/auth/password/reset", {}, format="json"), 400, "validation_error")
+    assert_error(
+        api_client.post("/api/auth/password/reset", {}, format="json"), 400, "validation_error"
+    )
 
 
 def test_issued_at_us_is_exact():

@@ -40,7 +40,13 @@ def test_default_rates_match_the_spec():
 
 @pytest.mark.parametrize(
     "rate,expected",
-    [("5/5min", (5, 300)), ("10/m", (10, 60)), ("3/hour", (3, 3600)), ("1/2d", (1, 172800)), ("7/s", (7, 1))],
+    [
+        ("5/5min", (5, 300)),
+        ("10/m", (10, 60)),
+        ("3/hour", (3, 3600)),
+        ("1/2d", (1, 172800)),
+        ("7/s", (7, 1)),
+    ],
 )
 def test_rate_parse(rate, expected):
     assert rate_parse(rate) == expected
@@ -89,7 +95,11 @@ def test_successful_signins_do_not_count_as_failures(api_client, make_user):
 def test_unknown_email_failures_are_limited_too(api_client):
     avoid_window_edge(300)
     for i in range(5):
-        assert_error(signin(api_client, email="ghost@example.test", REMOTE_ADDR=f"10.3.0.{i}"), 401, "invalid_credentials")
+        assert_error(
+            signin(api_client, email="ghost@example.test", REMOTE_ADDR=f"10.3.0.{i}"),
+            401,
+            "invalid_credentials",
+        )
     assert_throttled(signin(api_client, email="ghost@example.test", REMOTE_ADDR="10.3.1.1"))
 
 
@@ -97,7 +107,9 @@ def test_signup_is_limited_per_ip(api_client):
     avoid_window_edge(60)
     body = {"email": "x@example.test", "password": PASSWORD, "name": "x", "invite_code": "NOPE"}
     for _ in range(10):
-        assert_error(api_client.post("/api/auth/signup", body, format="json"), 403, "invite_required")
+        assert_error(
+            api_client.post("/api/auth/signup", body, format="json"), 403, "invite_required"
+        )
     assert_throttled(api_client.post("/api/auth/signup", body, format="json"))
 
 
@@ -105,16 +117,24 @@ def test_refresh_is_limited_per_ip(api_client, settings):
     rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], refresh_ip="3/hour")
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     for _ in range(3):
-        assert_error(api_client.post("/api/auth/refresh", {"refresh": "x"}, format="json"), 401, "token_invalid")
+        assert_error(
+            api_client.post("/api/auth/refresh", {"refresh": "x"}, format="json"),
+            401,
+            "token_invalid",
+        )
     assert_throttled(api_client.post("/api/auth/refresh", {"refresh": "x"}, format="json"))
 
 
 def test_password_reset_is_limited_per_ip(api_client):
     avoid_window_edge(60)
     for i in range(5):
-        r = api_client.post("/api/auth/password/reset", {"email": f"p{i}@example.test"}, format="json")
+        r = api_client.post(
+            "/api/auth/password/reset", {"email": f"p{i}@example.test"}, format="json"
+        )
         assert r.status_code == 202
-    assert_throttled(api_client.post("/api/auth/password/reset", {"email": "p9@example.test"}, format="json"))
+    assert_throttled(
+        api_client.post("/api/auth/password/reset", {"email": "p9@example.test"}, format="json")
+    )
 
 
 def test_password_reset_is_limited_per_email(api_client, make_user):
@@ -124,11 +144,17 @@ def test_password_reset_is_limited_per_email(api_client, make_user):
     avoid_window_edge(3600)
     for i in range(3):
         r = api_client.post(
-            "/api/auth/password/reset", {"email": "Sam@example.test"}, format="json", REMOTE_ADDR=f"10.4.0.{i}"
+            "/api/auth/password/reset",
+            {"email": "Sam@example.test"},
+            format="json",
+            REMOTE_ADDR=f"10.4.0.{i}",
         )
         assert r.status_code == 202
     r = api_client.post(
-        "/api/auth/password/reset", {"email": "sam@example.test"}, format="json", REMOTE_ADDR="10.4.1.1"
+        "/api/auth/password/reset",
+        {"email": "sam@example.test"},
+        format="json",
+        REMOTE_ADDR="10.4.1.1",
     )
     assert_throttled(r)
     assert len(mail.outbox) == 3
@@ -143,7 +169,9 @@ def test_forged_x_forwarded_for_does_not_reset_the_limit(api_client, make_user, 
         # The client forges a new address each time; with one trusted proxy the proxy appends
         # the real client address (203.0.113.7) on the right.
         xff = f"198.51.100.{i}" if proxies == 0 else f"198.51.100.{i}, 203.0.113.7"
-        assert signin(api_client, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=xff).status_code == 200
+        assert (
+            signin(api_client, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=xff).status_code == 200
+        )
     xff = "198.51.100.99" if proxies == 0 else "198.51.100.99, 203.0.113.7"
     assert_throttled(signin(api_client, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=xff))
     if proxies == 1:
@@ -159,7 +187,9 @@ def test_admin_login_is_rate_limited(make_admin):
     for _ in range(10):
         r = client.post("/admin/login/", {"username": "boss@example.test", "password": "wrong"})
         assert r.status_code == 200  # the form again, with an error
-    r = client.post("/admin/login/", {"username": "boss@example.test", "password": DEFAULT_PASSWORD})
+    r = client.post(
+        "/admin/login/", {"username": "boss@example.test", "password": DEFAULT_PASSWORD}
+    )
     assert r.status_code == 429
     assert int(r["Retry-After"]) >= 1
     # GET (the form) is not counted or refused.

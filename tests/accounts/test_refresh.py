@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def signin(client, email="sam@example.test"):
-    r = client.post("/api/auth/signin", {"email": email, "password": DEFAULT_PASSWORD}, format="json")
+    r = client.post(
+        "/api/auth/signin", {"email": email, "password": DEFAULT_PASSWORD}, format="json"
+    )
     assert r.status_code == 200, r.content
     return r.json()
 
@@ -121,6 +123,12 @@ def test_signout_revokes_the_family_and_clears_cookies(api_client, sam):
 def test_signout_is_idempotent(api_client, sam):
     token = signin(api_client)["refresh"]
     for _ in range(2):
-        assert api_client.post("/api/auth/signout", {"refresh": token}, format="json").status_code == 204
+        assert (
+            api_client.post("/api/auth/signout", {"refresh": token}, format="json").status_code
+            == 204
+        )
     assert api_client.post("/api/auth/signout", {}, format="json").status_code == 204
-    assert api_client.post("/api/auth/signout", {"refresh": "unknown"}, format="json").status_code == 204
+    assert (
+        api_client.post("/api/auth/signout", {"refresh": "unknown"}, format="json").status_code
+        == 204
+    )

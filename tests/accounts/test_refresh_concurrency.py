@@ -17,7 +17,11 @@ def test_ten_concurrent_refreshes_of_one_token_give_exactly_one_200():
     make_user(email="race@example.test")
     token = (
         APIClient()
-        .post("/api/auth/signin", {"email": "race@example.test", "password": DEFAULT_PASSWORD}, format="json")
+        .post(
+            "/api/auth/signin",
+            {"email": "race@example.test", "password": DEFAULT_PASSWORD},
+            format="json",
+        )
         .json()["refresh"]
     )
     barrier = threading.Barrier(10)

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def test_signin_returns_user_tokens_and_cookies(api_client, make_user):
     user = make_user(email="sam@example.test")
-    r = api_client.post(URL, {"email": "Sam@Example.test", "password": DEFAULT_PASSWORD}, format="json")
+    r = api_client.post(
+        URL, {"email": "Sam@Example.test", "password": DEFAULT_PASSWORD}, format="json"
+    )
     assert r.status_code == 200, r.content
     data = r.json()
     assert set(data) == {"user", "access", "refresh"}
@@ -122,7 +124,12 @@ def test_signin_with_production_hashers_stores_argon2(api_client, make_invite, s
     invite = make_invite(email="argon@example.test")
     r = api_client.post(
         "/api/auth/signup",
-        {"email": invite.email, "password": "Tr1cky-Passphrase-42", "name": "A", "invite_code": invite.code},
+        {
+            "email": invite.email,
+            "password": "Tr1cky-Passphrase-42",
+            "name": "A",
+            "invite_code": invite.code,
+        },
         format="json",
     )
     assert r.status_code == 201

@@ -30,7 +30,15 @@ def test_signup_creates_user_redeems_invite_and_returns_tokens(api_client, make_
     assert r.status_code == 201, r.content
     data = r.json()
     assert set(data) == {"user", "access", "refresh"}
-    assert set(data["user"]) == {"id", "email", "name", "avatar", "role", "subscription", "created_at"}
+    assert set(data["user"]) == {
+        "id",
+        "email",
+        "name",
+        "avatar",
+        "role",
+        "subscription",
+        "created_at",
+    }
     assert data["user"]["email"] == "ada@example.test"
     assert data["user"]["role"] == "CREATOR" and data["user"]["subscription"] == "FREE"
     user = User.objects.get(email="ada@example.test")
@@ -49,7 +57,9 @@ def test_signup_creates_user_redeems_invite_and_returns_tokens(api_client, make_
 def test_signup_email_and_code_are_case_insensitive(api_client, make_invite):
     invite = make_invite(email="mixed@example.test")
     r = api_client.post(
-        URL, body(invite, email="MiXeD@Example.TEST", invite_code=invite.code.lower()), format="json"
+        URL,
+        body(invite, email="MiXeD@Example.TEST", invite_code=invite.code.lower()),
+        format="json",
     )
     assert r.status_code == 201, r.content
     assert User.objects.filter(email="mixed@example.test").exists()
@@ -77,7 +87,9 @@ def test_signup_missing_field_is_400(api_client, make_invite, missing):
 def test_signup_weak_password_is_400_and_leaves_invite_usable(api_client, make_invite, password):
     invite = make_invite(email="ada@example.test")
     err = assert_error(
-        api_client.post(URL, body(invite, password=password), format="json"), 400, "validation_error"
+        api_client.post(URL, body(invite, password=password), format="json"),
+        400,
+        "validation_error",
     )
     assert "password" in err["fields"]
     invite.refresh_from_db()
@@ -97,10 +109,16 @@ def _invite_variants(make_invite, make_user):
     used_by = make_user()
     return {
         "unknown": (make_invite(email="target@example.test"), {"invite_code": "0123456789ABCDEF"}),
-        "used": (make_invite(email="target@example.test", used_at=timezone.now(), used_by=used_by), {}),
+        "used": (
+            make_invite(email="target@example.test", used_at=timezone.now(), used_by=used_by),
+            {},
+        ),
         "expired": (make_invite(email="target@example.test", expires_in=timedelta(seconds=-1)), {}),
         "revoked": (make_invite(email="target@example.test", revoked_at=timezone.now()), {}),
-        "other_email": (make_invite(email="someone-else@example.test"), {"email": "target@example.test"}),
+        "other_email": (
+            make_invite(email="someone-else@example.test"),
+            {"email": "target@example.test"},
+        ),
     }
 
 
