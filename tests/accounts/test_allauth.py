@@ -126,12 +126,6 @@ def test_social_save_user_rolls_back_when_the_invite_is_spent_meanwhile(make_inv
     # Someone else redeems the invite between the open-for-signup check and the save.
     assert adapter.is_open_for_signup(request, sociallogin)
     BetaInvite.objects.filter(pk=invite.pk).update(used_at=invite.created_at)
-    from django.db import transaction
-
-    with (
-        context.request_context(request),
-        transaction.atomic(),
-        pytest.raises(ImmediateHttpResponse),
-    ):
+    with context.request_context(request), pytest.raises(ImmediateHttpResponse):
         adapter.save_user(request, sociallogin)
     assert not User.objects.filter(email="late@example.test").exists()
