@@ -194,3 +194,35 @@ def test_admin_login_is_rate_limited(make_admin):
     assert int(r["Retry-After"]) >= 1
     # GET (the form) is not counted or refused.
     assert client.get("/admin/login/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_cannot_overrun_a_limit():
+    """Counts are shared and atomic: of 20 parallel sign-ups from one IP, exactly 10 pass."""
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    avoid_window_edge(60)
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+    lock = threading.Lock()
+    body = {"email": "x@example.test", "password": PASSWORD, "name": "x", "invite_code": "NOPE"}
+
+    def worker() -> None:
+        try:
+            client = APIClient()
+            barrier.wait()
+            r = client.post("/api/auth/signup", body, format="json")
+            with lock:
+                statuses.append(r.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [403] * 10 + [429] * 10, statuses
