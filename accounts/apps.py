@@ -6,4 +6,11 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib import admin
+
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from accounts.throttles import admin_login_rate_limited
+
+        # Rate-limit the admin login (per client IP) without replacing the admin site.
+        if not getattr(admin.site.login, "rate_limited", False):
+            admin.site.login = admin_login_rate_limited(admin.site.login)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey, User
-from accounts.tokens import access_token_decode
+from accounts.tokens import access_token_decode, access_token_issued_at_us, issued_at_us
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
@@ -40,10 +40,10 @@ def _user_for_access_token(token: str) -> User:
         user = User.objects.get(pk=claims["sub"], deleted_at__isnull=True, is_active=True)
     except (User.DoesNotExist, ValueError, TypeError):
         raise TokenInvalid() from None
-    # Tokens issued before the last password change are refused. ``iat`` has a resolution of
-    # one second, so compare at that resolution.
-    if user.password_changed_at is not None and claims["iat"] < int(
-        user.password_changed_at.timestamp()
+    # Tokens issued before the last password change are refused, compared at microsecond
+    # resolution (see accounts.tokens for why not ``iat``).
+    if user.password_changed_at is not None and access_token_issued_at_us(claims) < issued_at_us(
+        user.password_changed_at
     ):
         raise TokenInvalid()
     return user

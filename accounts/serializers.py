@@ -1,8 +1,25 @@
+"""Serializers of the auth endpoints, by direction (``…Input`` parses, ``…Output`` renders).
+
+Passwords are write-only, never trimmed, and capped at 256 characters (hashing megabyte
+passwords is a cheap denial of service).
+"""
+
 from __future__ import annotations
 
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import User
+
+PASSWORD_MAX = 256
+TOKEN_MAX = 256
+
+
+def _password_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=PASSWORD_MAX, **kwargs
+    )
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -12,3 +29,80 @@ class UserOutput(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "name", "avatar", "role", "subscription", "created_at"]
         read_only_fields = fields
+
+
+class SignUpInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = _password_field()
+    name = serializers.CharField(max_length=200)
+    invite_code = serializers.CharField(max_length=64)
+
+    def validate_email(self, value: str) -> str:
+        return value.strip().lower()
+
+    def validate(self, attrs: dict) -> dict:
+        # Django's validators, with the would-be user for the similarity check.
+        candidate = User(email=attrs["email"], name=attrs.get("name", ""))
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
+
+
+class SignInInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = _password_field()
+
+
+class AuthOutput(serializers.Serializer):
+    """Sign-up and sign-in: the user and a token pair (also set as cookies)."""
+
+    user = UserOutput()
+    access = serializers.CharField(help_text="JWT access token (15 minutes).")
+    refresh = serializers.CharField(help_text="Opaque single-use refresh token (30 days).")
+
+
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField(help_text="JWT access token (15 minutes).")
+    refresh = serializers.CharField(help_text="The next refresh token; the one sent is spent.")
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = serializers.CharField(
+        required=False,
+        max_length=TOKEN_MAX,
+        help_text="Omit to use the refresh_token cookie (then Origin must be allowed).",
+    )
+
+
+class SignOutInput(RefreshInput):
+    pass
+
+
+class PasswordChangeInput(serializers.Serializer):
+    current_password = _password_field()
+    new_password = _password_field()
+
+
+class PasswordResetInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    token = serializers.CharField(max_length=TOKEN_MAX)
+    new_password = _password_field()
+
+
+class ErrorDetailOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+class ErrorOutput(serializers.Serializer):
+    """The error shape of SPEC section 4."""
+
+    error = ErrorDetailOutput()
