@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "huntaze.middleware.HealthCheckMiddleware",
+    # One JSON log line per request + X-Request-Id (health probes above it are not logged).
+    "huntaze.middleware.RequestLogMiddleware",
     "huntaze.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -118,6 +120,8 @@ TEMPLATES = [
 # machine kind (../shared/PERF-NOTES.md). Each worker holds one connection, so WEB_CONCURRENCY
 # workers hold at most WEB_CONCURRENCY connections (kept <= 10 per instance, see gunicorn.conf.py).
 # connect_timeout makes a lost database fail fast (503) instead of hanging.
+# TLS comes from the URL: django-environ puts every query parameter in OPTIONS, which go to
+# psycopg as libpq keywords (?sslmode=require, or verify-full&sslrootcert=…); docs/configuration.md.
 DATABASE_URL = env.str("DATABASE_URL", default="")
 if SECRETS_BACKEND == "aws" and not DATABASE_URL:
     from huntaze.secrets import load_database_url
