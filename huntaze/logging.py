@@ -264,4 +264,5 @@ class JsonFormatter(logging.Formatter):
             payload["traceback"] = scrub(text)
         if record.stack_info:
             payload["stack"] = scrub(self.formatStack(record.stack_info))
-        return json.dumps(payload, default=lambda o: scrub(str(o)), ensure_ascii=False)
+        # ASCII-only output: a container whose stdout is not UTF-8 still gets every line.
+        return json.dumps(payload, default=lambda o: scrub(str(o)))

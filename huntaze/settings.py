@@ -46,7 +46,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
 
 # --- secrets ---------------------------------------------------------------------------------
-SECRETS_BACKEND = env.str("SECRETS_BACKEND", default="env")
+SECRETS_BACKEND = env.str("SECRETS_BACKEND", default="env").strip().lower()
+if SECRETS_BACKEND not in ("env", "aws"):
+    raise ImproperlyConfigured("SECRETS_BACKEND must be 'env' or 'aws'.")
 AWS_REGION = env.str("AWS_REGION", default="us-east-1")
 SECRETS_DATABASE_ID = env.str("SECRETS_DATABASE_ID", default="huntaze/database")
 SECRETS_STRIPE_ID = env.str("SECRETS_STRIPE_ID", default="huntaze/stripe")
