@@ -1,3 +1,5 @@
+import sys
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,9 @@ class HuntazeConfig(AppConfig):
 
     name = "huntaze"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Audit lines of the secrets read while settings were loading (before logging existed).
+        secrets = sys.modules.get("huntaze.secrets")
+        if secrets is not None:
+            secrets.flush_startup_log()

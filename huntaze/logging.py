@@ -1,42 +1,222 @@
-"""JSON log lines on standard output, with secrets scrubbed (SPEC section 7)."""
+"""JSON log lines on standard output, with secrets scrubbed (SPEC section 7).
+
+- ``JsonFormatter`` writes one JSON object per record: ``time``, ``level``, ``logger``,
+  ``message``, the record's extra fields, the current ``request_id`` (set by
+  ``huntaze.middleware.RequestLogMiddleware``) and, for exceptions, ``exc_type`` and
+  ``traceback``. Objects that are not plain data (Django's ``request`` extra on
+  ``django.request`` records, sockets …) are left out, so no header or body is ever dumped.
+- ``ScrubSecretsFilter`` redacts credentials wherever they would appear: the message and its
+  arguments, extra fields (nested dicts and lists too, by key name and by value), exception and
+  stack text. It knows credential shapes (bearer / API-key headers, JWTs, Stripe keys, URL
+  passwords, ``name=value`` pairs with a sensitive name, invite codes, allauth key paths) and
+  the literal values of the secrets in use (``register_secret_value``), so an Azure key that
+  has no recognisable shape is still caught.
+
+The formatter scrubs its output too, so it is safe even on a handler without the filter.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
+import threading
 from datetime import UTC, datetime
+from typing import Any
 
-_SENSITIVE_KEYS = re.compile(
-    r"(authorization|cookie|password|passwd|secret|token|api[_-]?key|invite_code|code|key)", re.I
+REDACTED = "[REDACTED]"
+
+# --- literal secret values -------------------------------------------------------------------------
+
+_known_values: set[str] = set()
+_known_lock = threading.Lock()
+_known_pattern: re.Pattern[str] | None = None
+_MIN_SECRET_LENGTH = 8  # shorter strings would redact ordinary words
+
+
+def register_secret_value(value: str | None) -> None:
+    """Remember a secret's value so that it is redacted from every log line, whatever its shape."""
+    global _known_pattern
+    if not value or len(value) < _MIN_SECRET_LENGTH or value in _known_values:
+        return
+    with _known_lock:
+        _known_values.add(value)
+        ordered = sorted(_known_values, key=len, reverse=True)
+        _known_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+
+def _register_settings_secrets() -> None:
+    """Secrets that live in settings (read from the environment) are redacted too."""
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            return
+        for name in (
+            "SECRET_KEY",
+            "JWT_SIGNING_KEY",
+            "STRIPE_SECRET_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "AZURE_OPENAI_API_KEY",
+            "EMAIL_HOST_PASSWORD",
+        ):
+            register_secret_value(str(getattr(settings, name, "") or ""))
+        for db in getattr(settings, "DATABASES", {}).values():
+            register_secret_value(str(db.get("PASSWORD") or ""))
+        google = getattr(settings, "SOCIALACCOUNT_PROVIDERS", {}).get("google", {})
+        register_secret_value(str(google.get("APP", {}).get("secret") or ""))
+    except Exception:  # logging set-up must never fail because of this
+        return
+
+
+# --- text patterns ---------------------------------------------------------------------------------
+
+# Names whose values are credentials: in extra fields / dict keys, and in "name=value" text.
+_SENSITIVE_NAME_WORDS = (
+    "authorization|cookie|password|passwd|pwd|secret|token|apikey|api_key|api-key|signature|"
+    "credential|credentials|csrf|sessionid|session_key|private_key|key|code|invite_code"
 )
-_PATTERNS = [
-    # Authorization headers and bearer/api-key values
-    (re.compile(r"(?i)(bearer|api-key)\s+[A-Za-z0-9._\-]+"), r"\1 [REDACTED]"),
-    # JWTs
-    (re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"), "[REDACTED-JWT]"),
-    # our API keys
-    (re.compile(r"hz_[A-Za-z0-9]+_[A-Za-z0-9_\-]+"), "[REDACTED-KEY]"),
-    # Stripe keys and webhook secrets
-    (re.compile(r"(sk|rk|pk|whsec)_(live|test)?_?[A-Za-z0-9]+"), "[REDACTED-STRIPE]"),
-    # key=value pairs with sensitive names
+_SENSITIVE_NAME = re.compile(rf"(?i)(?:^|[_\-\s])?({_SENSITIVE_NAME_WORDS})s?$")
+# Names that end like a sensitive one but carry no secret (ids, HTTP and error codes).
+_SAFE_NAMES = frozenset(
+    {
+        "status_code",
+        "error_code",
+        "http_code",
+        "exit_code",
+        "return_code",
+        "secret_id",
+        "missing_keys",
+        "keys",
+    }
+)
+# An error code ("validation_error") or HTTP status is fine under a "code" name; an invite code
+# (16 upper-case hex characters) is not.
+_HARMLESS_CODE = re.compile(r"^(?:[a-z_]+|\d{3})$")
+
+_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
+    # A whole Authorization header value ("Authorization: Basic abc=", "'HTTP_AUTHORIZATION': '…'")
     (
-        re.compile(
-            r"(?i)\b(password|token|secret|api_key|refresh|access)(\"?\s*[=:]\s*\"?)[^\s\"&,}]+"
-        ),
-        r"\1\2[REDACTED]",
+        re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\n,}]+"),
+        rf"\1{REDACTED}",
     ),
+    # Bearer tokens and API keys in header syntax
+    (re.compile(r"(?i)\b(bearer|api-key)\s+[A-Za-z0-9._~+/=\-]+"), rf"\1 {REDACTED}"),
+    # JWTs (three base64url parts)
+    (
+        re.compile(r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
+        "[REDACTED-JWT]",
+    ),
+    # our API keys
+    (re.compile(r"\bhz_[A-Za-z0-9]+_[A-Za-z0-9_\-]+"), "[REDACTED-KEY]"),
+    # Stripe secret / restricted / publishable keys and webhook secrets
+    (re.compile(r"\b(?:sk|rk|pk|whsec)_(?:live_|test_)?[A-Za-z0-9]{8,}"), "[REDACTED-STRIPE]"),
+    # passwords inside URLs: scheme://user:password@host
+    (re.compile(r"(://[^:/@\s]*:)[^@\s/]+@"), rf"\1{REDACTED}@"),
+    # allauth's password-reset and email-confirmation keys in paths
+    (
+        re.compile(r"(/(?:password/reset/key|confirm-email|reset-password)/)[^/?\s\"']+"),
+        rf"\1{REDACTED}",
+    ),
+    # invite codes: 16 upper-case hex characters
+    (re.compile(r"\b[0-9A-F]{16}\b"), "[REDACTED-CODE]"),
 ]
+# name=value, name: value, "name": "value" with a sensitive name (handled by _redact_pair)
+_PAIR = re.compile(
+    rf"(?i)(?<![\w-])([\w-]*?(?:{_SENSITIVE_NAME_WORDS})s?)"
+    r"(['\"]?\s*[=:]\s*)"
+    r"(\[REDACTED[\w-]*\]|\"[^\"]*\"|'[^']*'|[^\s\"'&,;})\]]+)"
+)
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    name, sep, value = match.group(1), match.group(2), match.group(3)
+    if value.startswith("[REDACTED") or not is_sensitive_name(name, value.strip("'\"")):
+        return match.group(0)
+    if value[:1] in "'\"":
+        return f"{name}{sep}{value[0]}{REDACTED}{value[0]}"
+    return f"{name}{sep}{REDACTED}"
+
+
+def is_sensitive_name(name: str, value: Any = None) -> bool:
+    """Whether a field, header or parameter called ``name`` holds a credential."""
+    lowered = name.lower()
+    if lowered in _SAFE_NAMES or lowered.endswith("_id"):
+        return False
+    match = _SENSITIVE_NAME.search(lowered)
+    if match is None:
+        return False
+    harmless_code = isinstance(value, str) and bool(_HARMLESS_CODE.match(value))
+    return not (match.group(1) == "code" and harmless_code)
 
 
 def scrub(text: str) -> str:
+    """Redact every credential that ``text`` may contain."""
+    if not text:
+        return text
+    known = _known_pattern
+    if known is not None:
+        text = known.sub(REDACTED, text)
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
-    return text
+    return _PAIR.sub(_redact_pair, text)
+
+
+def scrub_value(value: Any, name: str = "") -> Any:
+    """Scrub an extra field: by its name (credentials), then by content, recursively."""
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value  # counts and flags, even under a name like "tokens"
+    if name and is_sensitive_name(name, value):
+        return REDACTED
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, bytes):
+        return scrub(value.decode("utf-8", "replace"))
+    if isinstance(value, dict):
+        return {str(k): scrub_value(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [scrub_value(v) for v in value]
+    return scrub(str(value))
+
+
+# --- the request id of the request being served ---------------------------------------------------
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "huntaze_request_id", default=None
+)
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def set_request_id(value: str | None) -> contextvars.Token:
+    return _request_id.set(value)
+
+
+def reset_request_id(token: contextvars.Token) -> None:
+    _request_id.reset(token)
+
+
+# --- filter and formatter --------------------------------------------------------------------------
+
+_RESERVED = set(logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict__) | {
+    "message",
+    "asctime",
+}
+# Extras that are objects, not data: never serialised (Django's request carries headers, body,
+# cookies and the query string; django.server's carries the socket).
+_DROPPED_EXTRAS = frozenset({"request", "server_time"})
+_plain_formatter = logging.Formatter()
 
 
 class ScrubSecretsFilter(logging.Filter):
-    """Redact credentials wherever they would appear in a record's message or extra fields."""
+    """Redact credentials in a record's message, arguments, extra fields and exception text."""
+
+    def __init__(self, name: str = ""):
+        super().__init__(name)
+        _register_settings_secrets()
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -45,36 +225,44 @@ class ScrubSecretsFilter(logging.Filter):
             message = str(record.msg)
         record.msg = scrub(message)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _plain_formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         for key, value in list(record.__dict__.items()):
-            if key in _RESERVED:
+            if key in _RESERVED or key.startswith("_") or key in _DROPPED_EXTRAS:
                 continue
-            if isinstance(value, str):
-                if _SENSITIVE_KEYS.search(key) and key not in _SAFE_EXTRA:
-                    record.__dict__[key] = "[REDACTED]"
-                else:
-                    record.__dict__[key] = scrub(value)
+            record.__dict__[key] = scrub_value(value, key)
         return True
 
 
-_SAFE_EXTRA = {"status_code"}
-_RESERVED = set(logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict__) | {
-    "message",
-    "asctime",
-}
-
-
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; scrubbed, so it is safe even without ``ScrubSecretsFilter``."""
+
     def format(self, record: logging.LogRecord) -> str:
-        payload = {
-            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": scrub(record.getMessage()),
         }
         for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
-                payload[key] = value
-        if record.exc_info:
-            payload["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
-            payload["traceback"] = scrub(self.formatException(record.exc_info))
-        return json.dumps(payload, default=str)
+            if key in _RESERVED or key.startswith("_") or key in _DROPPED_EXTRAS:
+                continue
+            payload[key] = scrub_value(value, key)
+        request_id = current_request_id()
+        if request_id and "request_id" not in payload:
+            payload["request_id"] = request_id
+        if record.exc_info or record.exc_text:
+            if record.exc_info and record.exc_info[0] is not None:
+                payload["exc_type"] = record.exc_info[0].__name__
+            text = record.exc_text or self.formatException(record.exc_info)
+            payload["traceback"] = scrub(text)
+        if record.stack_info:
+            payload["stack"] = scrub(self.formatStack(record.stack_info))
+        # ASCII-only output: a container whose stdout is not UTF-8 still gets every line.
+        return json.dumps(payload, default=lambda o: scrub(str(o)))

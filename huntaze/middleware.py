@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
+import time
+import uuid
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 
 from huntaze import health
 from huntaze.exceptions import error_response
+from huntaze.logging import reset_request_id, set_request_id
 
 logger = logging.getLogger("huntaze.errors")
+request_logger = logging.getLogger("huntaze.request")
 
 HEALTH_PATHS = {
     "/api/health": health.ready,
@@ -78,3 +84,83 @@ class DatabaseUnavailableMiddleware:
                 "service_unavailable", _("Service temporairement indisponible."), 503
             )
         return None
+
+
+# An incoming X-Request-Id (from the load balancer or the client) is kept when it is a short
+# token of safe characters; anything else is replaced, so a log line cannot be forged or bloated.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+
+
+class RequestLogMiddleware:
+    """One JSON log line per request, and an ``X-Request-Id`` on every response.
+
+    Sits right after ``HealthCheckMiddleware``: load-balancer probes are answered before it and
+    are not logged (they would be most of the lines; a failing probe logs its own warning). The
+    line carries ``request_id``, ``user_id``, ``method``, ``path`` (never the query string, which
+    may carry a token), ``status`` and ``duration_ms``; its level is INFO, WARNING for a 4xx,
+    ERROR for a 5xx. The request id is also put on ``request.request_id`` and on every other log
+    record written while the request is served (``huntaze.logging.JsonFormatter``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        request.request_id = request_id
+        token = set_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = self.get_response(request)
+            status = response.status_code
+            response["X-Request-Id"] = request_id
+            return response
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            level = (
+                logging.ERROR
+                if status >= 500
+                else logging.WARNING
+                if status >= 400
+                else logging.INFO
+            )
+            method = (request.method or "")[:16]
+            path = request.path[:512]
+            request_logger.log(
+                level,
+                "%s %s %s",
+                method,
+                path,
+                status,
+                extra={
+                    "request_id": request_id,
+                    "user_id": _user_id(request),
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
+            )
+            reset_request_id(token)
+
+
+def _user_id(request) -> str | None:
+    """The authenticated user's id, without loading a user nobody asked for.
+
+    Django's ``request.user`` is lazy: evaluating it for an anonymous request would read the
+    session (a query when a session cookie is sent). DRF's authentication replaces it with the
+    real user on the Django request (``Request.user`` setter), so an API request's user is
+    already there; a lazy user that was never evaluated means nobody authenticated.
+    """
+    user = request.__dict__.get("user")
+    if user is None:
+        return None
+    if issubclass(type(user), LazyObject):  # type(): isinstance would evaluate it
+        if user._wrapped is empty:
+            return None
+        user = user._wrapped
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return str(user.pk)

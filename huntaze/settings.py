@@ -46,7 +46,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
 
 # --- secrets ---------------------------------------------------------------------------------
-SECRETS_BACKEND = env.str("SECRETS_BACKEND", default="env")
+SECRETS_BACKEND = env.str("SECRETS_BACKEND", default="env").strip().lower()
+if SECRETS_BACKEND not in ("env", "aws"):
+    raise ImproperlyConfigured("SECRETS_BACKEND must be 'env' or 'aws'.")
 AWS_REGION = env.str("AWS_REGION", default="us-east-1")
 SECRETS_DATABASE_ID = env.str("SECRETS_DATABASE_ID", default="huntaze/database")
 SECRETS_STRIPE_ID = env.str("SECRETS_STRIPE_ID", default="huntaze/stripe")
@@ -78,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "huntaze.middleware.HealthCheckMiddleware",
+    # One JSON log line per request + X-Request-Id (health probes above it are not logged).
+    "huntaze.middleware.RequestLogMiddleware",
     "huntaze.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -118,6 +122,8 @@ TEMPLATES = [
 # machine kind (../shared/PERF-NOTES.md). Each worker holds one connection, so WEB_CONCURRENCY
 # workers hold at most WEB_CONCURRENCY connections (kept <= 10 per instance, see gunicorn.conf.py).
 # connect_timeout makes a lost database fail fast (503) instead of hanging.
+# TLS comes from the URL: django-environ puts every query parameter in OPTIONS, which go to
+# psycopg as libpq keywords (?sslmode=require, or verify-full&sslrootcert=…); docs/configuration.md.
 DATABASE_URL = env.str("DATABASE_URL", default="")
 if SECRETS_BACKEND == "aws" and not DATABASE_URL:
     from huntaze.secrets import load_database_url

@@ -1,0 +1,138 @@
+"""One JSON line per request, with the request id echoed as X-Request-Id (SPEC section 7)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from accounts.tokens import access_token_issue
+
+pytestmark = pytest.mark.django_db
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def test_one_line_per_request_with_every_field(api_client, user, json_logs):
+    token = access_token_issue(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    response = api_client.get("/api/auth/me?access_token=leaky-query-value-123")
+
+    lines = json_logs.by_logger("huntaze.request")
+    assert len(lines) == 1
+    line = lines[0]
+    assert {
+        "time",
+        "level",
+        "request_id",
+        "user_id",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+    } <= set(line)
+    assert line["method"] == "GET"
+    assert line["path"] == "/api/auth/me"  # no query string
+    assert line["status"] == response.status_code
+    assert line["user_id"] == str(user.pk)
+    assert line["level"] == ("INFO" if response.status_code < 400 else "WARNING")
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert UUID.match(line["request_id"])
+    assert response["X-Request-Id"] == line["request_id"]
+    assert token not in json_logs.text
+    assert "leaky-query-value-123" not in json_logs.text
+    assert "Bearer" not in json_logs.text
+
+
+def test_anonymous_request_has_no_user_and_a_warning_level(api_client, json_logs):
+    response = api_client.get("/api/auth/me")
+    assert response.status_code == 401
+    (line,) = json_logs.by_logger("huntaze.request")
+    assert line["user_id"] is None
+    assert line["status"] == 401
+    assert line["level"] == "WARNING"
+
+
+def test_a_sane_incoming_request_id_is_kept(api_client, json_logs):
+    incoming = "lb-" + uuid.uuid4().hex[:20] + ":1.2"
+    response = api_client.get("/api/nothing-here", HTTP_X_REQUEST_ID=incoming)
+    assert response.status_code == 404
+    assert response["X-Request-Id"] == incoming
+    (line,) = json_logs.by_logger("huntaze.request")
+    assert line["request_id"] == incoming
+
+
+@pytest.mark.parametrize(
+    "incoming",
+    ["", "x" * 129, "has space", "new\nline", '"}{"injected": 1', "é-unicode", "-leading-dash"],
+)
+def test_an_insane_incoming_request_id_is_replaced(api_client, json_logs, incoming):
+    response = api_client.get("/api/nothing-here", HTTP_X_REQUEST_ID=incoming)
+    assert UUID.match(response["X-Request-Id"])
+    (line,) = json_logs.by_logger("huntaze.request")
+    assert line["request_id"] == response["X-Request-Id"]
+
+
+def test_reading_the_user_adds_no_query_for_an_anonymous_request(
+    api_client, json_logs, django_assert_num_queries
+):
+    # A session cookie makes an evaluated request.user read django_session: the middleware must
+    # not evaluate a user that nobody asked for.
+    api_client.cookies["sessionid"] = "no-such-session-0123456789"
+    with django_assert_num_queries(0):
+        response = api_client.get("/api/nothing-here")
+    assert response.status_code == 404
+    (line,) = json_logs.by_logger("huntaze.request")
+    assert line["user_id"] is None
+
+
+def test_health_probes_are_not_logged(api_client, json_logs):
+    assert api_client.get("/api/health/live").status_code == 200
+    assert json_logs.by_logger("huntaze.request") == []
+
+
+def test_other_records_written_during_a_request_carry_its_request_id(
+    api_client, json_logs, settings
+):
+    # An unexpected error in a framework path: Django logs it on django.request (level ERROR).
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = api_client.get(
+        "/api/nothing-here", HTTP_HOST="evil.example", HTTP_X_REQUEST_ID="req-abc-123"
+    )
+    assert response.status_code == 400
+    lines = json_logs.lines()
+    request_line = json_logs.by_logger("huntaze.request")[0]
+    assert request_line["status"] == 400
+    others = [line for line in lines if line["logger"] != "huntaze.request"]
+    assert others  # DisallowedHost is logged by django.security
+    assert all(line.get("request_id") == "req-abc-123" for line in others)
+
+
+def test_no_credential_in_any_record(api_client, user, json_logs, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    token = access_token_issue(user=user)
+    api_client.cookies["access_token"] = token
+    api_client.get(
+        "/api/auth/me",
+        HTTP_AUTHORIZATION="Api-Key hz_live_notarealkey0123456789",
+        HTTP_COOKIE=f"access_token={token}",
+    )
+    api_client.post(
+        "/api/nothing-here?token=qs-token-value-0001",
+        {"password": "Pl41n-Passw0rd!"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert json_logs.by_logger("huntaze.request")
+    for text in (json_logs.text, caplog.text):
+        for secret in (
+            token,
+            "hz_live_notarealkey0123456789",
+            "qs-token-value-0001",
+            "Pl41n-Passw0rd!",
+        ):
+            assert secret not in text
