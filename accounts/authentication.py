@@ -76,11 +76,24 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     ``request.auth`` is the ``ApiKey`` row, which ``accounts.permissions.ApiKeyScope`` checks
     against the view's ``required_scopes``.
+
+    - A key in the query string (``?api_key=``, ``?apikey=``, ``?api-key=``, or any parameter
+      whose value is a well-formed key) is refused with 401 ``token_invalid``: URLs end up in
+      logs, proxies and browser history. (A request that a Bearer token already authenticated
+      never reaches this class, so the parameter is then simply ignored.)
+    - A malformed key is refused without a database lookup; a well-formed one is looked up by
+      its visible prefix and its SHA-256 digest compared in constant time.
+    - Expired and revoked keys, and keys of deleted or inactive users, are 401 at once.
+    - ``last_used_at`` is written at most once a minute per key, by one conditional UPDATE.
     """
 
     keyword = "Api-Key"
+    query_param_names = frozenset({"api_key", "apikey", "api-key"})
 
     def authenticate(self, request):
+        from accounts.services_keys import api_key_hash, api_key_split
+
+        self._refuse_query_string_key(request, api_key_split)
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -90,9 +103,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if len(parts) != 2:
             raise TokenInvalid()
         raw = parts[1]
-        digest = hash_secret(raw)
-        key = ApiKey.objects.select_related("user").filter(key_hash=digest).first()
-        if key is None or not hmac.compare_digest(key.key_hash, digest):
+        split = api_key_split(raw)
+        if split is None:
+            raise TokenInvalid()
+        digest = api_key_hash(raw)
+        key = None
+        for candidate in ApiKey.objects.select_related("user").filter(prefix=split[0]):
+            if hmac.compare_digest(candidate.key_hash, digest):
+                key = candidate
+                break
+        if key is None:
             raise TokenInvalid()
         user = key.user
         if not key.is_usable or user.deleted_at is not None or not user.is_active:
@@ -107,6 +127,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             ).update(last_used_at=now)
             key.last_used_at = now
         return (user, key)
+
+    def _refuse_query_string_key(self, request, api_key_split) -> None:
+        for name, values in request.query_params.lists():
+            if name.lower() in self.query_param_names or any(
+                api_key_split(value) is not None for value in values
+            ):
+                raise TokenInvalid(
+                    _("Les clés API ne sont acceptées que dans l'en-tête Authorization.")
+                )
 
     def authenticate_header(self, request):
         return self.keyword
