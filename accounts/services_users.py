@@ -17,7 +17,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -125,11 +125,15 @@ def user_soft_delete(*, user: User) -> User:
     )
     EmailAddress.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
-    RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=now, updated_at=now
-    )
+    refresh_tokens_revoke(tokens=RefreshToken.objects.filter(user=user))
     api_keys_revoke_for_user(user=user)
     return user
+
+
+def refresh_tokens_revoke(*, tokens: QuerySet[RefreshToken]) -> int:
+    """Revoke the live ones among ``tokens`` with one conditional UPDATE; return how many."""
+    now = timezone.now()
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=now, updated_at=now)
 
 
 @transaction.atomic
