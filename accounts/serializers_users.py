@@ -150,15 +150,9 @@ class ExportOutput(serializers.Serializer):
 
 class ApiKeyCreateInput(StrictInput):
     name = serializers.CharField(max_length=100, trim_whitespace=True)
-    permissions = serializers.ListField(
-        child=serializers.ChoiceField(choices=SCOPES), allow_empty=False, max_length=len(SCOPES)
-    )
+    # A set of scopes: duplicates collapse; an unknown scope or an empty list is a 400.
+    permissions = serializers.MultipleChoiceField(choices=SCOPES, allow_empty=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
-
-    def validate_permissions(self, value):
-        if len(set(value)) != len(value):
-            raise serializers.ValidationError(_("Chaque permission ne peut figurer qu'une fois."))
-        return value
 
     def validate_expires_at(self, value):
         if value is not None and value <= timezone.now():

@@ -11,10 +11,13 @@ API-key authentication all refuse inactive users.
 
 from __future__ import annotations
 
+import logging
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.core.context import request_context
 from allauth.socialaccount.models import SocialAccount
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -25,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import RefreshToken, User, UserManager
 from accounts.services_keys import api_keys_revoke_for_user
 from huntaze.exceptions import Conflict, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 DELETED_EMAIL_DOMAIN = "deleted.invalid"
 UNSET: Any = object()
@@ -91,8 +96,18 @@ def user_profile_update(
         user.save(update_fields=[*changed, "updated_at"])
     if new_address is not None:
         address = new_address
-        transaction.on_commit(lambda: address.send_confirmation(request, signup=False))
+        transaction.on_commit(lambda: _send_email_confirmation(address=address, request=request))
     return user
+
+
+def _send_email_confirmation(*, address: EmailAddress, request: HttpRequest | None) -> None:
+    """allauth's confirmation email (its link verifies the address); a failed send is logged,
+    never undoes the change: the user can ask for a new link from allauth's email page."""
+    try:
+        with request_context(request) if request is not None else nullcontext():
+            address.send_confirmation(request, signup=False)
+    except Exception:
+        logger.exception("could not send the email confirmation to user %s", address.user_id)
 
 
 @transaction.atomic
