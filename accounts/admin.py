@@ -273,6 +273,7 @@ class ReadOnlyCredentialAdmin(admin.ModelAdmin):
 
     list_select_related = ("user",)
     list_filter = (CredentialStatusFilter,)
+    ordering = ("-created_at",)
     actions = ("revoke_selected",)
 
     def has_add_permission(self, request) -> bool:
