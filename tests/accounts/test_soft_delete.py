@@ -171,3 +171,32 @@ def test_restore_keeps_keys_and_tokens_revoked(user, make_api_key):
 def test_restore_of_a_live_user_is_a_conflict(user):
     with pytest.raises(Conflict):
         user_restore(user=user)
+
+
+def test_a_failure_mid_way_leaves_nothing_half_done(user, make_api_key):
+    """A real database failure on the last step (revoking keys) rolls back every step."""
+    from django.db import DatabaseError, connection
+
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    token = make_refresh_token(user=user)
+    key, _raw = make_api_key(user=user)
+    email, password = user.email, user.password
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_fail_api_keys() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'boom'; END $$ LANGUAGE plpgsql;"
+            "CREATE TRIGGER test_fail BEFORE UPDATE ON api_keys FOR EACH ROW "
+            "EXECUTE FUNCTION test_fail_api_keys();"
+        )
+    with pytest.raises(DatabaseError):
+        user_soft_delete(user=user)
+    user.refresh_from_db()
+    assert (user.email, user.password, user.deleted_at, user.is_active) == (
+        email,
+        password,
+        None,
+        True,
+    )
+    assert EmailAddress.objects.filter(user=user).exists()
+    assert RefreshToken.objects.get(pk=token.pk).revoked_at is None
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is None
