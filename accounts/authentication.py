@@ -81,14 +81,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
       whose value is a well-formed key) is refused with 401 ``token_invalid``: URLs end up in
       logs, proxies and browser history. (A request that a Bearer token already authenticated
       never reaches this class, so the parameter is then simply ignored.)
-    - A malformed key is refused without a database lookup; a well-formed one is looked up by
-      its visible prefix and its SHA-256 digest compared in constant time.
+    - A value that is not one of our keys (no ``hz_`` namespace, or too long) is refused
+      without a database lookup; otherwise the key is looked up by its SHA-256 digest (unique
+      index) and the digests compared in constant time.
     - Expired and revoked keys, and keys of deleted or inactive users, are 401 at once.
     - ``last_used_at`` is written at most once a minute per key, by one conditional UPDATE.
     """
 
     keyword = "Api-Key"
     query_param_names = frozenset({"api_key", "apikey", "api-key"})
+    max_key_length = 200
 
     def authenticate(self, request):
         from accounts.services_keys import api_key_hash, api_key_split
@@ -103,16 +105,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if len(parts) != 2:
             raise TokenInvalid()
         raw = parts[1]
-        split = api_key_split(raw)
-        if split is None:
-            raise TokenInvalid()
+        if not raw.startswith("hz_") or len(raw) > self.max_key_length:
+            raise TokenInvalid()  # not one of our keys: no database lookup
         digest = api_key_hash(raw)
-        key = None
-        for candidate in ApiKey.objects.select_related("user").filter(prefix=split[0]):
-            if hmac.compare_digest(candidate.key_hash, digest):
-                key = candidate
-                break
-        if key is None:
+        key = ApiKey.objects.select_related("user").filter(key_hash=digest).first()
+        if key is None or not hmac.compare_digest(key.key_hash, digest):
             raise TokenInvalid()
         user = key.user
         if not key.is_usable or user.deleted_at is not None or not user.is_active:

@@ -4,7 +4,7 @@ Format: ``hz_<prefix>_<secret>``. ``prefix`` is 8 random lower-case base-32 char
 (``hz_<prefix>``) and shown so a user can tell keys apart; ``secret`` is 43 base-62 characters
 (about 256 random bits) from the OS CSPRNG. Only the SHA-256 digest of the whole key is stored
 (``key_hash``); the plain key is returned once, by ``api_key_create``. Authentication
-(``accounts.authentication.ApiKeyAuthentication``) looks keys up by prefix and compares digests
+(``accounts.authentication.ApiKeyAuthentication``) looks keys up by digest and compares digests
 with ``hmac.compare_digest``. SHA-256 rather than a slow password hash: the secret has 256
 bits of entropy, so a fast digest cannot be brute-forced, and every API request pays for it.
 """
