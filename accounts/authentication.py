@@ -76,11 +76,26 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     ``request.auth`` is the ``ApiKey`` row, which ``accounts.permissions.ApiKeyScope`` checks
     against the view's ``required_scopes``.
+
+    - A key in the query string (``?api_key=``, ``?apikey=``, ``?api-key=``, or any parameter
+      whose value is a well-formed key) is refused with 401 ``token_invalid``: URLs end up in
+      logs, proxies and browser history. (A request that a Bearer token already authenticated
+      never reaches this class, so the parameter is then simply ignored.)
+    - A value that is not one of our keys (no ``hz_`` namespace, or too long) is refused
+      without a database lookup; otherwise the key is looked up by its SHA-256 digest (unique
+      index) and the digests compared in constant time.
+    - Expired and revoked keys, and keys of deleted or inactive users, are 401 at once.
+    - ``last_used_at`` is written at most once a minute per key, by one conditional UPDATE.
     """
 
     keyword = "Api-Key"
+    query_param_names = frozenset({"api_key", "apikey", "api-key"})
+    max_key_length = 200
 
     def authenticate(self, request):
+        from accounts.services_keys import api_key_hash, api_key_split
+
+        self._refuse_query_string_key(request, api_key_split)
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -90,7 +105,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if len(parts) != 2:
             raise TokenInvalid()
         raw = parts[1]
-        digest = hash_secret(raw)
+        if not raw.startswith("hz_") or len(raw) > self.max_key_length:
+            raise TokenInvalid()  # not one of our keys: no database lookup
+        digest = api_key_hash(raw)
         key = ApiKey.objects.select_related("user").filter(key_hash=digest).first()
         if key is None or not hmac.compare_digest(key.key_hash, digest):
             raise TokenInvalid()
@@ -107,6 +124,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             ).update(last_used_at=now)
             key.last_used_at = now
         return (user, key)
+
+    def _refuse_query_string_key(self, request, api_key_split) -> None:
+        for name, values in request.query_params.lists():
+            if name.lower() in self.query_param_names or any(
+                api_key_split(value) is not None for value in values
+            ):
+                raise TokenInvalid(
+                    _("Les clés API ne sont acceptées que dans l'en-tête Authorization.")
+                )
 
     def authenticate_header(self, request):
         return self.keyword

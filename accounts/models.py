@@ -70,6 +70,9 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The address a soft-deleted user had, kept (until purge) only so staff can restore the
+    # account; ``email`` itself holds a placeholder meanwhile, freeing the address.
+    deleted_email = models.EmailField(max_length=254, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

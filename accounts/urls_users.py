@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from accounts import views_users
+
+urlpatterns = [
+    path("profile", views_users.ProfileView.as_view(), name="users-profile"),
+    path("profile/export", views_users.ProfileExportView.as_view(), name="users-profile-export"),
+]

@@ -59,3 +59,38 @@ def auth_client(user: User) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_issue(user=user)}")
     return client
+
+
+# --- users / API keys (issue 3) ---------------------------------------------------------------
+
+
+def make_api_key(
+    *, user: User, permissions=("profile:read",), name: str = "script", **extra
+) -> tuple:
+    """``(ApiKey, plain key)`` created through the service, as POST /api/keys does."""
+    from accounts.services_keys import api_key_create
+
+    return api_key_create(user=user, name=name, permissions=list(permissions), **extra)
+
+
+def api_key_client(raw_key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return client
+
+
+def make_refresh_token(*, user: User, expires_in: timedelta = timedelta(days=30), **extra):
+    """A refresh-token row (the plain token is not needed by tests that only revoke/purge)."""
+    import hashlib
+    import secrets
+    import uuid
+
+    from accounts.models import RefreshToken
+
+    return RefreshToken.objects.create(
+        user=user,
+        token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+        family=extra.pop("family", uuid.uuid4()),
+        expires_at=timezone.now() + expires_in,
+        **extra,
+    )

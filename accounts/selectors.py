@@ -1,0 +1,93 @@
+"""Reads with a rule for users and API keys: always from the owner, never a secret."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import ApiKey, Plan, User
+from content.models import ContentAsset
+from content.selectors import ai_generations_this_month
+from huntaze.exceptions import NotFound
+
+
+def subscription_summary(*, user: User) -> dict[str, Any]:
+    """SPEC 4.5 shape; FREE/ACTIVE with null dates when the user has no record yet.
+
+    Reads ``user.subscription_record`` (use ``select_related`` to keep it in one query).
+    """
+    try:
+        record = user.subscription_record
+    except User.subscription_record.RelatedObjectDoesNotExist:
+        record = None
+    if record is None:
+        return {
+            "plan": Plan.FREE,
+            "status": "ACTIVE",
+            "current_period_start": None,
+            "current_period_end": None,
+            "cancel_at_period_end": False,
+        }
+    return {
+        "plan": record.plan,
+        "status": record.status,
+        "current_period_start": record.current_period_start,
+        "current_period_end": record.current_period_end,
+        "cancel_at_period_end": record.cancel_at_period_end,
+    }
+
+
+def user_profile(*, user: User) -> dict[str, Any]:
+    """The profile of GET /api/users/profile: the user, its subscription and usage stats.
+
+    Three queries whatever the data: the user with its record, the content count, the
+    month's AI generations.
+    """
+    fresh = User.objects.select_related("subscription_record").get(pk=user.pk)
+    return {
+        "user": fresh,
+        "subscription_record": subscription_summary(user=fresh),
+        "stats": {
+            "content_count": ContentAsset.objects.filter(user=fresh).count(),
+            "ai_generations_this_month": ai_generations_this_month(user=fresh),
+        },
+    }
+
+
+def user_export(*, user: User) -> dict[str, Any]:
+    """Everything of ``user``'s, for GET /api/users/profile/export.
+
+    Every query starts from the user, so no other user's row can appear. API keys are listed
+    with their metadata only (never the hash); revoked keys are included, flagged by
+    ``revoked_at``, because they are part of the account's history.
+    """
+    fresh = User.objects.select_related("subscription_record").get(pk=user.pk)
+    return {
+        "exported_at": timezone.now(),
+        "user": fresh,
+        "subscription": subscription_summary(user=fresh),
+        "content": ContentAsset.objects.filter(user=fresh).order_by("-created_at", "-id"),
+        "api_keys": ApiKey.objects.filter(user=fresh).order_by("-created_at", "-id"),
+    }
+
+
+def api_key_list(*, user: User) -> QuerySet[ApiKey]:
+    """The user's keys, newest first. Revoked keys are left out (they are gone for the user;
+    staff still see them in the admin); expired keys stay listed until revoked, so the user
+    sees why a script stopped working."""
+    return ApiKey.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id")
+
+
+def api_key_get(*, user: User, key_id: str) -> ApiKey:
+    """One of the user's live keys; another user's key, a revoked one or a malformed id: 404."""
+    try:
+        pk = uuid.UUID(str(key_id))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound() from None
+    key = api_key_list(user=user).filter(pk=pk).first()
+    if key is None:
+        raise NotFound()
+    return key

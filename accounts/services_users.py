@@ -1,0 +1,217 @@
+"""User services: profile update, soft delete, restore, purge (SPEC sections 3 and 4.2).
+
+Soft delete follows Zulip's ``do_deactivate_user``: one atomic action that leaves nothing
+usable behind — the email is freed (placeholder), allauth's address and social rows go, every
+refresh token and API key is revoked, and the password is replaced by an unusable one, which
+also ends every Django session (Django checks each session's ``HASH_SESSION_KEY`` against
+``get_session_auth_hash()``, an HMAC of the password field) and makes sign-in impossible.
+``is_active=False`` is a second lock: ``authenticate()``, the session loader and our JWT and
+API-key authentication all refuse inactive users.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import nullcontext
+from datetime import timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.core.context import request_context
+from allauth.socialaccount.models import SocialAccount
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import RefreshToken, User, UserManager
+from accounts.services_keys import api_keys_revoke_for_user
+from huntaze.exceptions import Conflict, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+DELETED_EMAIL_DOMAIN = "deleted.invalid"
+UNSET: Any = object()
+
+
+def deleted_email_placeholder(*, user: User) -> str:
+    """A unique, undeliverable address derived from the user id (RFC 2606 ``.invalid``)."""
+    return f"deleted+{user.pk.hex}@{DELETED_EMAIL_DOMAIN}"
+
+
+def email_is_taken(*, email: str, exclude_user: User | None = None) -> bool:
+    """True when another account holds ``email``, as its login or as an allauth address."""
+    email = UserManager.normalize_email(email)
+    users = User.objects.filter(email__iexact=email)
+    addresses = EmailAddress.objects.filter(email__iexact=email)
+    if exclude_user is not None:
+        users = users.exclude(pk=exclude_user.pk)
+        addresses = addresses.exclude(user=exclude_user)
+    return users.exists() or addresses.exists()
+
+
+def _email_taken_error() -> Conflict:
+    return Conflict(_("Cette adresse email est déjà utilisée."))
+
+
+@transaction.atomic
+def user_profile_update(
+    *,
+    user: User,
+    name: str = UNSET,
+    avatar: str | None = UNSET,
+    email: str = UNSET,
+    request: HttpRequest | None = None,
+) -> User:
+    """Change any of ``name``, ``avatar``, ``email``; nothing else is reachable from here.
+
+    A new email is taken at once as the login (stored lower-cased) and recorded with allauth
+    as the primary address, *unverified*; allauth's confirmation email is sent to it after
+    commit. The user's other allauth addresses are removed, so the old address is free again.
+    A taken address (case-insensitive, another account's login or allauth address) is 409;
+    the unique constraint on the email closes the race between two concurrent changes.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    changed: list[str] = []
+    if name is not UNSET and name != user.name:
+        user.name = name
+        changed.append("name")
+    if avatar is not UNSET and avatar != user.avatar:
+        user.avatar = avatar
+        changed.append("avatar")
+    new_address = None
+    if email is not UNSET:
+        email = UserManager.normalize_email(email)
+        if email != user.email:
+            if email_is_taken(email=email, exclude_user=user):
+                raise _email_taken_error()
+            user.email = email
+            changed.append("email")
+            EmailAddress.objects.filter(user=user).delete()
+            new_address = EmailAddress.objects.create(
+                user=user, email=email, primary=True, verified=False
+            )
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+    if new_address is not None:
+        address = new_address
+        transaction.on_commit(lambda: _send_email_confirmation(address=address, request=request))
+    return user
+
+
+def _send_email_confirmation(*, address: EmailAddress, request: HttpRequest | None) -> None:
+    """allauth's confirmation email (its link verifies the address); a failed send is logged,
+    never undoes the change: the user can ask for a new link from allauth's email page."""
+    try:
+        with request_context(request) if request is not None else nullcontext():
+            address.send_confirmation(request, signup=False)
+    except Exception:
+        logger.exception("could not send the email confirmation to user %s", address.user_id)
+
+
+@transaction.atomic
+def user_soft_delete(*, user: User) -> User:
+    """Delete ``user`` softly, in one transaction (idempotent on an already deleted user).
+
+    Afterwards: the login email is a placeholder (the address can sign up again with a new
+    invite), sign-in is impossible, and every access token, refresh token, API key and session
+    of the user is refused. Content and the subscription record stay until
+    ``purge_deleted_users`` so that staff can restore the account.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.deleted_at is not None:
+        return user
+    now = timezone.now()
+    user.deleted_email = user.email
+    user.email = deleted_email_placeholder(user=user)
+    user.deleted_at = now
+    user.is_active = False
+    user.set_unusable_password()
+    user.save(
+        update_fields=[
+            "deleted_email",
+            "email",
+            "deleted_at",
+            "is_active",
+            "password",
+            "updated_at",
+        ]
+    )
+    EmailAddress.objects.filter(user=user).delete()
+    SocialAccount.objects.filter(user=user).delete()
+    refresh_tokens_revoke(tokens=RefreshToken.objects.filter(user=user))
+    api_keys_revoke_for_user(user=user)
+    return user
+
+
+def refresh_tokens_revoke(*, tokens: QuerySet[RefreshToken]) -> int:
+    """Revoke the live ones among ``tokens`` with one conditional UPDATE; return how many."""
+    now = timezone.now()
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=now, updated_at=now)
+
+
+@transaction.atomic
+def user_restore(*, user: User, email: str | None = None) -> User:
+    """Bring a soft-deleted user back (staff only), under ``email`` or the former address.
+
+    The former address may have been taken again meanwhile (a new sign-up): then this raises
+    ``Conflict`` and staff give a new ``email``. Tokens and keys revoked by the deletion stay
+    revoked, and the password stays unusable: the user sets a new one with a password reset.
+    The restored address is recorded with allauth as verified when it is the former one (it
+    was the invited, hence verified, address) and unverified when staff typed a new one.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.deleted_at is None:
+        raise Conflict(_("Ce compte n'est pas supprimé."))
+    target = UserManager.normalize_email(email or user.deleted_email or "")
+    if not target:
+        raise ValidationFailed(
+            _("Indiquez une adresse email pour restaurer ce compte."),
+            fields={"email": [str(_("Ce champ est obligatoire."))]},
+        )
+    if email_is_taken(email=target, exclude_user=user):
+        raise Conflict(
+            _("L'adresse %(email)s est de nouveau utilisée : indiquez une nouvelle adresse.")
+            % {"email": target}
+        )
+    verified = target == user.deleted_email
+    user.email = target
+    user.deleted_email = None
+    user.deleted_at = None
+    user.is_active = True
+    user.save(update_fields=["email", "deleted_email", "deleted_at", "is_active", "updated_at"])
+    EmailAddress.objects.filter(user=user).delete()
+    EmailAddress.objects.create(user=user, email=target, primary=True, verified=verified)
+    return user
+
+
+def users_purge_deleted(*, days: int, dry_run: bool = False) -> int:
+    """Hard-delete users soft-deleted more than ``days`` days ago, with their data.
+
+    Content, API keys, refresh tokens, the subscription record and allauth rows go with the
+    user (``on_delete=CASCADE``); invites they used or issued keep existing, with the link
+    cleared (``SET_NULL``). Returns how many users were (or, with ``dry_run``, would be) deleted.
+    """
+    cutoff = timezone.now() - timedelta(days=days)
+    doomed = User.objects.filter(deleted_at__isnull=False, deleted_at__lt=cutoff)
+    count = doomed.count()
+    if not dry_run and count:
+        with transaction.atomic():
+            doomed.delete()
+    return count
+
+
+def refresh_tokens_purge(*, older_than: timedelta = timedelta(0), dry_run: bool = False) -> int:
+    """Delete refresh tokens that expired more than ``older_than`` ago; return how many.
+
+    Spent (``used_at``) and revoked tokens that have not yet expired are kept: presenting a
+    spent token must still be recognised as reuse (which revokes its family) for as long as
+    the token could otherwise have been valid. Once expired, a token is refused anyway.
+    """
+    cutoff = timezone.now() - older_than
+    doomed = RefreshToken.objects.filter(Q(expires_at__lt=cutoff))
+    count = doomed.count()
+    if not dry_run and count:
+        doomed.delete()
+    return count

@@ -1,0 +1,82 @@
+"""/api/users endpoints (SPEC section 4.2). Thin: parse, call one service or selector, render.
+
+API keys: GET /profile needs ``profile:read``. Changing the profile (an email change could
+start an account takeover), deleting the account and exporting all data (content, billing and
+key metadata together: more than any single scope grants) are refused to API keys (403).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_export, user_profile
+from accounts.serializers_users import (
+    ExportOutput,
+    ProfileDeleteInput,
+    ProfileOutput,
+    ProfileUpdateInput,
+)
+from accounts.services_users import user_profile_update, user_soft_delete
+
+# Security schemes of endpoints that refuse API keys (documents the 403 for keys).
+NO_API_KEY = [{"bearerAuth": []}, {"accessTokenCookie": []}, {"cookieAuth": []}]
+
+
+class ProfileView(APIView):
+    required_scopes = {"GET": "profile:read"}
+
+    @extend_schema(responses=ProfileOutput, tags=["users"], summary="The signed-in user's profile")
+    def get(self, request):
+        return Response(ProfileOutput(user_profile(user=request.user)).data)
+
+    @extend_schema(
+        request=ProfileUpdateInput,
+        responses={
+            200: ProfileOutput,
+            400: OpenApiResponse(description="validation_error (also for a read-only field)"),
+            409: OpenApiResponse(description="conflict: the email is taken"),
+        },
+        tags=["users"],
+        auth=NO_API_KEY,
+        summary="Change name, avatar or email",
+        description=(
+            "Only `name`, `avatar` (an http(s) URL or null) and `email` may be sent; any other "
+            "field is a 400 naming it. A new email becomes the login at once and is recorded "
+            "unverified: allauth sends a confirmation link to it."
+        ),
+    )
+    def patch(self, request):
+        data = ProfileUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user_profile_update(user=request.user, request=request._request, **data.validated_data)
+        return Response(ProfileOutput(user_profile(user=request.user)).data)
+
+    @extend_schema(
+        request=ProfileDeleteInput,
+        responses={
+            204: OpenApiResponse(description="Deleted (soft delete)"),
+            400: OpenApiResponse(description="validation_error: wrong or missing password"),
+        },
+        tags=["users"],
+        auth=NO_API_KEY,
+        summary="Delete the account (soft delete; needs the current password)",
+    )
+    def delete(self, request):
+        data = ProfileDeleteInput(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        user_soft_delete(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileExportView(APIView):
+    @extend_schema(
+        responses=ExportOutput,
+        tags=["users"],
+        auth=NO_API_KEY,
+        summary="Export all of the user's data as JSON (no secrets)",
+    )
+    def get(self, request):
+        return Response(ExportOutput(user_export(user=request.user)).data)
