@@ -145,3 +145,19 @@ def test_unreachable_database_fails_fast_without_the_password(as_json):
         assert "huntaze:***@127.0.0.1" in checks["database_url"]["detail"]
     else:
         assert "FAIL" in result.stdout and "cannot connect" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgres://app:pa%40ss-w0rd@db.example.com:6543/huntaze", "app:***@db.example.com:6543"),
+        ("postgresql://app:pa%40ss-w0rd@db.example.com/huntaze?sslmode=require", "app:***@"),
+        ("postgres://postgres@/huntaze?host=%2Ftmp%2Fpg&port=5433", "(socket /tmp/pg, port 5433)"),
+    ],
+)
+def test_described_urls_never_show_the_password(url, shown):
+    from huntaze.management.commands.validate_database import describe_url
+
+    described = describe_url(url)
+    assert shown in described
+    assert "pa@ss-w0rd" not in described and "pa%40ss-w0rd" not in described
