@@ -75,6 +75,8 @@ def describe_url(url: str) -> str:
         return "(unparsable URL)"
     user = unquote(parts.username or "")
     auth = f"{user}:***@" if parts.password else (f"{user}@" if user else "")
+    if host.startswith("/"):  # a Unix socket folder (the embedded development server)
+        return f"{parts.scheme}://{auth}/{parts.path.lstrip('/')} (socket {host}, port {port})"
     return f"{parts.scheme}://{auth}{host}:{port}{parts.path}"
 
 
