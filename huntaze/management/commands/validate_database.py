@@ -122,7 +122,6 @@ class Command(BaseCommand):
                     f"database NOT ok: {sum(not c.ok for c in checks)} failed check(s)"
                 )
             )
-        connection.close()
         if not ok:
             sys.exit(1)
 
