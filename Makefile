@@ -19,8 +19,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
+# migrate (a no-op when up to date), seed (idempotent: a re-run keeps the data and the passwords),
+# then the dev server. SEED_PASSWORD=... sets both seeded users' password.
 run: setup
 	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=true $(PY) manage.py seed --base-url http://$(HOST):$(PORT)
 	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: setup

@@ -1,0 +1,89 @@
+"""Throw-away PostgreSQL databases for the operator commands, run in subprocesses.
+
+Each database is created next to the test database (same server, same credentials), migrated by
+a ``manage.py migrate`` subprocess with production settings, and dropped afterwards, so
+pytest-django's own test database is never touched.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from django.db import connection
+from psycopg import sql
+
+from tests.servers import REPO, migrate, production_env
+
+_seq = itertools.count(1)
+
+
+def _server_params() -> dict:
+    s = connection.settings_dict
+    params = {"host": s.get("HOST") or "", "port": s.get("PORT") or 5432, "user": s.get("USER")}
+    if s.get("PASSWORD"):
+        params["password"] = s["PASSWORD"]
+    return params
+
+
+def database_url(name: str) -> str:
+    p = _server_params()
+    auth = quote(p["user"] or "postgres", safe="")
+    if p.get("password"):
+        auth += ":" + quote(p["password"], safe="")
+    if p["host"].startswith("/"):  # a Unix socket folder (the embedded server)
+        return f"postgres://{auth}@/{name}?host={quote(p['host'], safe='')}&port={p['port']}"
+    return f"postgres://{auth}@{p['host'] or '127.0.0.1'}:{p['port']}/{name}"
+
+
+def admin_sql(*statements: sql.Composable | str, dbname: str = "postgres") -> None:
+    with psycopg.connect(dbname=dbname, autocommit=True, **_server_params()) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+class ThrowawayDatabase:
+    def __init__(self):
+        self.name = f"ops_throwaway_{os.getpid()}_{next(_seq)}"
+        admin_sql(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        self.url = database_url(self.name)
+        self.env = production_env(self.url)
+
+    def migrate(self) -> None:
+        migrate(self.env)
+
+    def execute(self, statement: str, params=None) -> list[tuple]:
+        with psycopg.connect(dbname=self.name, autocommit=True, **_server_params()) as conn:
+            cur = conn.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+
+    def manage(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def drop(self) -> None:
+        admin_sql(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+        )
+
+
+@pytest.fixture
+def throwaway_db():
+    """A fresh, migrated database of its own (production settings in its ``env``)."""
+    db = ThrowawayDatabase()
+    try:
+        db.migrate()
+        yield db
+    finally:
+        db.drop()
