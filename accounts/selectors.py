@@ -8,36 +8,20 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import ApiKey, Plan, User
+from accounts.models import ApiKey, User
+from billing.selectors import subscription_summary
 from content.models import ContentAsset
 from content.selectors import ai_generations_this_month
 from huntaze.exceptions import NotFound
 
 
-def subscription_summary(*, user: User) -> dict[str, Any]:
-    """SPEC 4.5 shape; FREE/ACTIVE with null dates when the user has no record yet.
-
-    Reads ``user.subscription_record`` (use ``select_related`` to keep it in one query).
-    """
+def _subscription_of(user: User) -> dict[str, Any]:
+    """Reads ``user.subscription_record`` (select_related by the callers: no extra query)."""
     try:
         record = user.subscription_record
     except User.subscription_record.RelatedObjectDoesNotExist:
         record = None
-    if record is None:
-        return {
-            "plan": Plan.FREE,
-            "status": "ACTIVE",
-            "current_period_start": None,
-            "current_period_end": None,
-            "cancel_at_period_end": False,
-        }
-    return {
-        "plan": record.plan,
-        "status": record.status,
-        "current_period_start": record.current_period_start,
-        "current_period_end": record.current_period_end,
-        "cancel_at_period_end": record.cancel_at_period_end,
-    }
+    return subscription_summary(record)
 
 
 def user_profile(*, user: User) -> dict[str, Any]:
@@ -49,7 +33,7 @@ def user_profile(*, user: User) -> dict[str, Any]:
     fresh = User.objects.select_related("subscription_record").get(pk=user.pk)
     return {
         "user": fresh,
-        "subscription_record": subscription_summary(user=fresh),
+        "subscription_record": _subscription_of(fresh),
         "stats": {
             "content_count": ContentAsset.objects.filter(user=fresh).count(),
             "ai_generations_this_month": ai_generations_this_month(user=fresh),
@@ -68,7 +52,7 @@ def user_export(*, user: User) -> dict[str, Any]:
     return {
         "exported_at": timezone.now(),
         "user": fresh,
-        "subscription": subscription_summary(user=fresh),
+        "subscription": _subscription_of(fresh),
         "content": ContentAsset.objects.filter(user=fresh).order_by("-created_at", "-id"),
         "api_keys": ApiKey.objects.filter(user=fresh).order_by("-created_at", "-id"),
     }

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from accounts.models import ApiKey
 from accounts.serializers import UserOutput
 from accounts.services_keys import SCOPES
+from billing.serializers import SubscriptionOutput
 from content.models import ContentAsset
 
 
@@ -34,14 +35,6 @@ class StrictInput(serializers.Serializer):
 
 
 # --- profile ----------------------------------------------------------------------------------
-
-
-class SubscriptionOutput(serializers.Serializer):
-    plan = serializers.CharField()
-    status = serializers.CharField()
-    current_period_start = serializers.DateTimeField(allow_null=True)
-    current_period_end = serializers.DateTimeField(allow_null=True)
-    cancel_at_period_end = serializers.BooleanField()
 
 
 class ProfileStatsOutput(serializers.Serializer):

