@@ -359,7 +359,12 @@ def run_server_model(
             think_ms=cfg.think_ms,
             refresh_min_interval=cfg.refresh_min_interval,
         )
-        result: dict = {"server": model, "command": server.argv[1:], "workers": cfg.workers}
+        result: dict = {
+            "server": model,
+            "command": server.argv[1:],
+            "server_pid": server.proc.pid,
+            "workers": cfg.workers,
+        }
         if model != "sync":
             result["threads"] = cfg.threads if model == "gthread" else min(cfg.threads, 2)
 
