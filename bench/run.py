@@ -526,6 +526,8 @@ def _sigterm(signum, frame):
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _sigterm)
+    # Ctrl-C stops the run cleanly, even when started with SIGINT ignored (e.g. in background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     cfg = Config.from_env()
     parse_mix(cfg.mix_spec)  # fail early on a bad BENCH_MIX
     started = time.time()
