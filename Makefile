@@ -37,6 +37,11 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The benchmark (docs/benchmark.md): fresh seeded database, the Procfile's server, 50 clients.
+# Tune with BENCH_* variables, e.g. `make bench BENCH_SERVERS=sync,gthread,granian`.
+bench: setup
+	$(PY) -m bench
+
 check-deploy: setup
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	DJANGO_ALLOWED_HOSTS=api.huntaze.com CSRF_TRUSTED_ORIGINS=https://app.huntaze.com \

@@ -1,0 +1,42 @@
+"""The floor: the least a DRF endpoint of ours can cost.
+
+One row read by primary key and serialised by a ModelSerializer, through the same middleware,
+server and settings as the product (PERF-NOTES' "DRF view, one row by primary key +
+ModelSerializer"). No authentication: the floor measures the stack, not our code, and the mix's
+throughput is reported as a ratio of it.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from content.models import ContentAsset
+
+
+class FloorAssetOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ContentAsset
+        fields = [
+            "id",
+            "title",
+            "content",
+            "type",
+            "category",
+            "tags",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class FloorView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk):
+        return Response(FloorAssetOutput(get_object_or_404(ContentAsset, pk=pk)).data)
