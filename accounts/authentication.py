@@ -6,7 +6,6 @@ A bad, expired or revoked credential is 401 ``token_invalid``; no credential at 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -49,26 +48,31 @@ def _user_for_access_token(token: str) -> User:
     return user
 
 
+def authorization_credential(request, keyword: str) -> str | None:
+    """The credential of ``Authorization: <keyword> <credential>``; None for another scheme.
+
+    A header of this scheme that is not exactly two words is a bad credential (401).
+    """
+    header = authentication.get_authorization_header(request).decode("latin-1")
+    parts = header.split()
+    if not parts or parts[0].lower() != keyword.lower():
+        return None
+    if len(parts) != 2:
+        raise TokenInvalid()
+    return parts[1]
+
+
 class BearerAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
+        token = authorization_credential(request, self.keyword)
+        if token is None:
             return None
-        parts = header.split()
-        if not parts or parts[0].lower() != self.keyword.lower():
-            return None
-        if len(parts) != 2:
-            raise TokenInvalid()
-        return (_user_for_access_token(parts[1]), None)
+        return (_user_for_access_token(token), None)
 
     def authenticate_header(self, request):
         return self.keyword
-
-
-def hash_secret(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -96,15 +100,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         from accounts.services_keys import api_key_hash, api_key_split
 
         self._refuse_query_string_key(request, api_key_split)
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
+        raw = authorization_credential(request, self.keyword)
+        if raw is None:
             return None
-        parts = header.split()
-        if not parts or parts[0].lower() != self.keyword.lower():
-            return None
-        if len(parts) != 2:
-            raise TokenInvalid()
-        raw = parts[1]
         if not raw.startswith("hz_") or len(raw) > self.max_key_length:
             raise TokenInvalid()  # not one of our keys: no database lookup
         digest = api_key_hash(raw)

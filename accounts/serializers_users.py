@@ -15,7 +15,7 @@ from accounts.models import ApiKey
 from accounts.serializers import UserOutput
 from accounts.services_keys import SCOPES
 from billing.serializers import SubscriptionOutput
-from content.models import ContentAsset
+from content.serializers import ContentAssetOutput
 
 
 class StrictInput(serializers.Serializer):
@@ -98,23 +98,6 @@ class ExportUserOutput(UserOutput):
         read_only_fields = fields
 
 
-class ExportContentOutput(serializers.ModelSerializer):
-    class Meta:
-        model = ContentAsset
-        fields = [
-            "id",
-            "title",
-            "content",
-            "type",
-            "category",
-            "tags",
-            "metadata",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
 class ApiKeyOutput(serializers.ModelSerializer):
     """A key's metadata; ``key_hash`` is deliberately not a field."""
 
@@ -134,7 +117,7 @@ class ExportOutput(serializers.Serializer):
     exported_at = serializers.DateTimeField()
     user = ExportUserOutput()
     subscription = SubscriptionOutput()
-    content = ExportContentOutput(many=True)
+    content = ContentAssetOutput(many=True)
     api_keys = ExportApiKeyOutput(many=True)
 
 

@@ -9,29 +9,12 @@ throughput is reported as a ratio of it.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content.models import ContentAsset
-
-
-class FloorAssetOutput(serializers.ModelSerializer):
-    class Meta:
-        model = ContentAsset
-        fields = [
-            "id",
-            "title",
-            "content",
-            "type",
-            "category",
-            "tags",
-            "metadata",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+from content.serializers import ContentAssetOutput
 
 
 class FloorView(APIView):
@@ -39,4 +22,4 @@ class FloorView(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, pk):
-        return Response(FloorAssetOutput(get_object_or_404(ContentAsset, pk=pk)).data)
+        return Response(ContentAssetOutput(get_object_or_404(ContentAsset, pk=pk)).data)

@@ -79,6 +79,12 @@ def api_key_client(raw_key: str) -> APIClient:
     return client
 
 
+def scoped_key_client(user: User, permissions) -> APIClient:
+    """An APIClient sending ``Api-Key <key>`` for a new key of ``user`` with ``permissions``."""
+    _key, raw = make_api_key(user=user, permissions=permissions)
+    return api_key_client(raw)
+
+
 def make_refresh_token(*, user: User, expires_in: timedelta = timedelta(days=30), **extra):
     """A refresh-token row (the plain token is not needed by tests that only revoke/purge)."""
     import hashlib

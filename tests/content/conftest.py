@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-import secrets
-
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.authentication import hash_secret
-from accounts.models import ApiKey
+from tests import factories
 from tests.content.standin import API_KEY, DEPLOYMENT, OpenAIStandIn
 
 
@@ -33,18 +29,4 @@ def ai_standin(settings, monkeypatch):
 @pytest.fixture
 def api_key_client(db):
     """``api_key_client(user, ["content:read"])``: an APIClient sending ``Api-Key <key>``."""
-
-    def make(user, permissions):
-        raw = f"hz_{secrets.token_urlsafe(24)}"
-        ApiKey.objects.create(
-            user=user,
-            name="test",
-            prefix=raw[:8],
-            key_hash=hash_secret(raw),
-            permissions=permissions,
-        )
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-        return client
-
-    return make
+    return factories.scoped_key_client
