@@ -21,6 +21,7 @@ Refresh tokens (SPEC 4.1):
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import uuid
@@ -46,6 +47,8 @@ from huntaze.exceptions import (
     ValidationFailed,
 )
 from invites.services import invite_is_valid, invite_redeem
+
+logger = logging.getLogger("huntaze.accounts")
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,12 @@ def password_reset_request(*, request, email: str) -> None:
     form.users = [u for u in form.users if u.deleted_at is None and u.is_active]
     if not form.users:
         return
-    form.save(request)
+    try:
+        form.save(request)
+    except Exception:
+        # The answer is 202 whatever happens: a mail server that is down must neither turn this
+        # into a 500 nor tell a known address from an unknown one. Logged without the address.
+        logger.exception("password reset email could not be sent")
 
 
 _RESET_TOKEN = re.compile(r"^([0-9a-f]{32})-([0-9A-Za-z]{1,13}-[0-9a-f]{1,128})$")

@@ -61,8 +61,8 @@ class MetadataField(serializers.Field):
 
     default_error_messages = {
         "not_object": _("Doit être un objet JSON."),
-        "too_large": _("Ne doit pas dépasser %(max)s octets une fois sérialisé."),
-        "too_deep": _("Trop d'imbrication (%(max)s niveaux au plus)."),
+        "too_large": _("Ne doit pas dépasser {max} octets une fois sérialisé."),
+        "too_deep": _("Trop d'imbrication ({max} niveaux au plus)."),
         "invalid_text": _("Contient un texte non valide."),
     }
 

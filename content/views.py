@@ -38,6 +38,7 @@ class AiGenerateUserThrottle(UserRateThrottle):
 
 class ContentListView(APIView):
     required_scopes = {"GET": READ, "POST": WRITE}
+    pagination_class = PageNumberPagination  # also documents the list as paginated
 
     @extend_schema(
         parameters=[
@@ -45,8 +46,6 @@ class ContentListView(APIView):
             OpenApiParameter("category", str),
             OpenApiParameter("tag", str, many=True, description="All given tags (repeatable)."),
             OpenApiParameter("q", str, description="Case-insensitive search in title and content."),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
         ],
         responses=ContentAssetOutput(many=True),
     )
@@ -61,7 +60,7 @@ class ContentListView(APIView):
             tags=filters.get("tag"),
             q=filters.get("q"),
         )
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(assets, request, view=self)
         return paginator.get_paginated_response(ContentAssetOutput(page, many=True).data)
 

