@@ -126,23 +126,33 @@ TEMPLATES = [
 # TLS comes from the URL: django-environ puts every query parameter in OPTIONS, which go to
 # psycopg as libpq keywords (?sslmode=require, or verify-full&sslrootcert=…); docs/configuration.md.
 DATABASE_URL = env.str("DATABASE_URL", default="")
-if SECRETS_BACKEND == "aws" and not DATABASE_URL:
-    from huntaze.secrets import load_database_url
+# `manage.py validate_database` reports a bad database configuration as a failed check
+# (SPEC section 6) instead of dying on import; every other entry point refuses to start.
+_REPORTING_DATABASE = sys.argv[1:2] == ["validate_database"]
+DATABASE_CONFIG_ERROR = ""
+try:
+    if SECRETS_BACKEND == "aws" and not DATABASE_URL:
+        from huntaze.secrets import load_database_url
 
-    DATABASE_URL = load_database_url()
-if not DATABASE_URL:
-    if DEBUG or TESTING:
-        from huntaze import devdb
+        DATABASE_URL = load_database_url()
+    if not DATABASE_URL:
+        if DEBUG or TESTING:
+            from huntaze import devdb
 
-        DATABASE_URL = devdb.database_url()
-    else:
-        raise ImproperlyConfigured(
-            "DATABASE_URL is not set (and no database secret was found). The embedded PostgreSQL "
-            "server is for development and tests only (DJANGO_DEBUG=true)."
-        )
-_db = environ.Env.db_url_config(DATABASE_URL)
-if _db["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
+            DATABASE_URL = devdb.database_url()
+        else:
+            raise ImproperlyConfigured(
+                "DATABASE_URL is not set (and no database secret was found). The embedded "
+                "PostgreSQL server is for development and tests only (DJANGO_DEBUG=true)."
+            )
+    _db = environ.Env.db_url_config(DATABASE_URL)
+    if _db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
+except ImproperlyConfigured as exc:
+    if not _REPORTING_DATABASE:
+        raise
+    DATABASE_CONFIG_ERROR = str(exc)
+    _db = {"ENGINE": "django.db.backends.dummy"}
 _db.setdefault("OPTIONS", {})
 _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
 _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)

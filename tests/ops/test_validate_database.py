@@ -161,3 +161,30 @@ def test_described_urls_never_show_the_password(url, shown):
     described = describe_url(url)
     assert shown in described
     assert "pa@ss-w0rd" not in described and "pa%40ss-w0rd" not in described
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("database_url", "expected"),
+    [(None, "DATABASE_URL is not set"), ("mysql://u:Secret-9@db/x", "must point to PostgreSQL")],
+)
+def test_missing_or_foreign_database_url_is_a_failed_check_not_a_crash(database_url, expected):
+    env = production_env("")
+    env.pop("DATABASE_URL")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    result = subprocess.run(
+        [sys.executable, "manage.py", "validate_database", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Secret-9" not in result.stdout + result.stderr
+    payload = _parse(result.stdout)
+    assert payload["ok"] is False
+    assert payload["checks"][0]["name"] == "database_url"
+    assert expected in payload["checks"][0]["detail"]

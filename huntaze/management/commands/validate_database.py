@@ -127,6 +127,8 @@ class Command(BaseCommand):
 
     # --- the checks ------------------------------------------------------------------------------
     def _run(self, connection, max_latency_ms: float) -> list[Check]:
+        if settings.DATABASE_CONFIG_ERROR:  # settings could not configure a database at all
+            return [Check("database_url", False, settings.DATABASE_CONFIG_ERROR)]
         checks = [self._check_url(connection)]
         connected = self._check_connection(connection, max_latency_ms)
         checks.append(connected)
