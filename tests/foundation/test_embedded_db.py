@@ -61,3 +61,25 @@ def test_without_database_url_the_embedded_server_is_started_reused_and_stopped(
             assert not _postgres_running_on(pgdata)
     finally:
         shutil.rmtree(pgdata, ignore_errors=True)
+
+
+def test_dead_or_unreadable_handles_never_keep_the_embedded_server_alive(tmp_path):
+    import json
+
+    from huntaze.devdb import _forget_dead_handles
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(dead.stdout)
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text(json.dumps([dead_pid, os.getpid()]))
+    _forget_dead_handles(tmp_path)
+    assert json.loads(handles.read_text()) == [os.getpid()]
+    # A file truncated by a process killed mid-write is repaired, keeping the caller.
+    handles.write_text("")
+    _forget_dead_handles(tmp_path, os.getpid())
+    assert json.loads(handles.read_text()) == [os.getpid()]
