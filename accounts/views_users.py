@@ -20,6 +20,7 @@ from accounts.serializers_users import (
     ProfileUpdateInput,
 )
 from accounts.services_users import user_profile_update, user_soft_delete
+from accounts.views_auth import clear_auth_cookies
 
 # Security schemes of endpoints that refuse API keys (documents the 403 for keys).
 NO_API_KEY = [{"bearerAuth": []}, {"accessTokenCookie": []}, {"cookieAuth": []}]
@@ -68,7 +69,9 @@ class ProfileView(APIView):
         data = ProfileDeleteInput(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         user_soft_delete(user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        clear_auth_cookies(response)  # a browser session ends with the account
+        return response
 
 
 class ProfileExportView(APIView):

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "huntaze.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, API docs) from the app server itself: no web server or CDN needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -274,6 +277,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One name per choice set, however many serializers use it.
     "ENUM_NAME_OVERRIDES": {
         "PlanEnum": "accounts.models.Plan",
@@ -329,6 +335,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the apps' static files straight from their folders (no collectstatic step
+# on the host, which a Procfile release phase could not share with the web process).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- HTTP hardening --------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB request bodies at most

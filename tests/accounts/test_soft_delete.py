@@ -200,3 +200,11 @@ def test_a_failure_mid_way_leaves_nothing_half_done(user, make_api_key):
     assert EmailAddress.objects.filter(user=user).exists()
     assert RefreshToken.objects.get(pk=token.pk).revoked_at is None
     assert ApiKey.objects.get(pk=key.pk).revoked_at is None
+
+
+def test_delete_clears_the_browser_cookies(user, client_for_user):
+    response = _delete(client_for_user)
+    assert response.status_code == 204
+    for name in ("access_token", "refresh_token"):
+        assert response.cookies[name].value == ""
+        assert response.cookies[name]["max-age"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -94,20 +95,27 @@ def test_health_probes_are_not_logged(api_client, json_logs):
 
 
 def test_other_records_written_during_a_request_carry_its_request_id(
-    api_client, json_logs, settings
+    api_client, json_logs, settings, user
 ):
-    # An unexpected error in a framework path: Django logs it on django.request (level ERROR).
-    settings.ALLOWED_HOSTS = ["testserver"]
-    response = api_client.get(
-        "/api/nothing-here", HTTP_HOST="evil.example", HTTP_X_REQUEST_ID="req-abc-123"
+    # A mail server that is down: the reset answers 202 and logs the failure (huntaze.accounts).
+    from tests.servers import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    response = api_client.post(
+        "/api/auth/password/reset",
+        {"email": user.email},
+        format="json",
+        HTTP_X_REQUEST_ID="req-abc-123",
     )
-    assert response.status_code == 400
+    assert response.status_code == 202
     lines = json_logs.lines()
     request_line = json_logs.by_logger("huntaze.request")[0]
-    assert request_line["status"] == 400
+    assert request_line["status"] == 202
     others = [line for line in lines if line["logger"] != "huntaze.request"]
-    assert others  # DisallowedHost is logged by django.security
+    assert any(line["logger"] == "huntaze.accounts" for line in others)
     assert all(line.get("request_id") == "req-abc-123" for line in others)
+    assert user.email not in json.dumps(lines)
 
 
 def test_no_credential_in_any_record(api_client, user, json_logs, caplog):
