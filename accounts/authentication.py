@@ -26,6 +26,15 @@ REFRESH_COOKIE = "refresh_token"
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def _authorization_header(request) -> str:
+    """The Authorization header as text. DRF's helper encodes it to latin-1 and raised
+    UnicodeEncodeError (a 500) on a header holding other characters, which a WSGI client can
+    send in-process (found by tests/robustness/test_hostile_input.py); such a value is
+    simply not a valid credential."""
+    value = request.META.get("HTTP_AUTHORIZATION", "")
+    return value if isinstance(value, str) else value.decode("latin-1")
+
+
 class TokenInvalid(exceptions.AuthenticationFailed):
     default_code = "token_invalid"
     default_detail = _("Jeton invalide ou expiré.")
@@ -53,7 +62,7 @@ class BearerAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
+        header = _authorization_header(request)
         if not header:
             return None
         parts = header.split()
@@ -96,7 +105,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         from accounts.services_keys import api_key_hash, api_key_split
 
         self._refuse_query_string_key(request, api_key_split)
-        header = authentication.get_authorization_header(request).decode("latin-1")
+        header = _authorization_header(request)
         if not header:
             return None
         parts = header.split()
