@@ -25,6 +25,15 @@ REFRESH_COOKIE = "refresh_token"
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def _authorization_header(request) -> str:
+    """The Authorization header as text. DRF's helper encodes it to latin-1 and raised
+    UnicodeEncodeError (a 500) on a header holding other characters, which a WSGI client can
+    send in-process (found by tests/robustness/test_hostile_input.py); such a value is
+    simply not a valid credential."""
+    value = request.META.get("HTTP_AUTHORIZATION", "")
+    return value if isinstance(value, str) else value.decode("latin-1")
+
+
 class TokenInvalid(exceptions.AuthenticationFailed):
     default_code = "token_invalid"
     default_detail = _("Jeton invalide ou expiré.")
@@ -53,8 +62,7 @@ def authorization_credential(request, keyword: str) -> str | None:
 
     A header of this scheme that is not exactly two words is a bad credential (401).
     """
-    header = authentication.get_authorization_header(request).decode("latin-1")
-    parts = header.split()
+    parts = _authorization_header(request).split()
     if not parts or parts[0].lower() != keyword.lower():
         return None
     if len(parts) != 2:

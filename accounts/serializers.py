@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import User
+from huntaze.fields import StrictCharField, StrictEmailField
 
 PASSWORD_MAX = 256
 TOKEN_MAX = 256
 
 
-def _password_field(**kwargs) -> serializers.CharField:
-    return serializers.CharField(
+def _password_field(**kwargs) -> StrictCharField:
+    return StrictCharField(
         write_only=True, trim_whitespace=False, max_length=PASSWORD_MAX, **kwargs
     )
 
@@ -32,10 +33,10 @@ class UserOutput(serializers.ModelSerializer):
 
 
 class SignUpInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
     password = _password_field()
-    name = serializers.CharField(max_length=200)
-    invite_code = serializers.CharField(max_length=64)
+    name = StrictCharField(max_length=200)
+    invite_code = StrictCharField(max_length=64)
 
     def validate_email(self, value: str) -> str:
         return value.strip().lower()
@@ -51,7 +52,7 @@ class SignUpInput(serializers.Serializer):
 
 
 class SignInInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
     password = _password_field()
 
 
@@ -69,7 +70,7 @@ class TokenPairOutput(serializers.Serializer):
 
 
 class RefreshInput(serializers.Serializer):
-    refresh = serializers.CharField(
+    refresh = StrictCharField(
         required=False,
         max_length=TOKEN_MAX,
         help_text="Omit to use the refresh_token cookie (then Origin must be allowed).",
@@ -86,11 +87,11 @@ class PasswordChangeInput(serializers.Serializer):
 
 
 class PasswordResetInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
 
 
 class PasswordResetConfirmInput(serializers.Serializer):
-    token = serializers.CharField(max_length=TOKEN_MAX)
+    token = StrictCharField(max_length=TOKEN_MAX)
     new_password = _password_field()
 
 

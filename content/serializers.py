@@ -12,6 +12,10 @@ from rest_framework import serializers
 
 from content.models import ContentAsset, ContentType
 
+# StrictCharField moved to huntaze/fields.py (now used by every app); kept importable here.
+from huntaze.fields import StrictCharField
+from huntaze.fields import encodable as _encodable
+
 TITLE_MAX = 200
 CONTENT_MAX = 20_000
 CATEGORY_MAX = 100
@@ -21,30 +25,6 @@ METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 32
 PROMPT_MAX = 2_000
 QUERY_MAX = 200
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that takes only JSON strings (DRF's turns numbers into text) and refuses
-    text PostgreSQL cannot store (lone surrogates; NUL is already refused by DRF)."""
-
-    default_error_messages = {
-        "invalid": _("Doit être une chaîne de caractères."),
-    }
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        if not _encodable(data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def _tags_field(**kwargs: Any) -> serializers.ListField:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
@@ -19,7 +19,7 @@ from content.serializers import (
     ContentListQuery,
 )
 from huntaze.exceptions import NotFound
-from huntaze.pagination import PageNumberPagination
+from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
 
 READ, WRITE = "content:read", "content:write"
 
@@ -46,8 +46,18 @@ class ContentListView(APIView):
             OpenApiParameter("category", str),
             OpenApiParameter("tag", str, many=True, description="All given tags (repeatable)."),
             OpenApiParameter("q", str, description="Case-insensitive search in title and content."),
+            *PAGE_PARAMETERS,
         ],
-        responses=ContentAssetOutput(many=True),
+        # The paginated envelope (the schema said a bare array: found by the contract fuzzer).
+        operation_id="content_list",
+        responses=inline_serializer(
+            "PaginatedContentAssetOutputList",
+            {
+                "results": ContentAssetOutput(many=True),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+            },
+        ),
     )
     def get(self, request):
         query = ContentListQuery.from_query_params(request.query_params)

@@ -90,10 +90,19 @@ class ServiceUnavailable(DomainError):
     default_message = _("Service temporairement indisponible.")
 
 
+def _printable(text: Any) -> str:
+    """``text`` made encodable as UTF-8: DRF's messages echo the client's value ("« \\ud800 »
+    n'est pas un choix valide"), and a lone surrogate there made the JSON renderer fail after
+    the view, a 500 (found by tests/robustness/test_hostile_input.py)."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def error_body(code: str, message: Any, fields: dict | None = None) -> dict:
-    body: dict[str, Any] = {"code": code, "message": str(message)}
+    body: dict[str, Any] = {"code": code, "message": _printable(message)}
     if fields is not None:
-        body["fields"] = fields
+        body["fields"] = {
+            _printable(name): [_printable(m) for m in messages] for name, messages in fields.items()
+        }
     return {"error": body}
 
 

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000  # a larger page number is a 404 like a page past the end
+
+# The query parameters of every paginated list, for views that declare their parameters with
+# extend_schema (APIViews): with the bounds the paginator enforces, so the schema says what a
+# 400 (page_size) or a 404 (page) will be (found by the contract fuzzer).
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        description="1 to 100 (default 20).",
+    ),
+]
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -44,7 +58,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw_page = request.query_params.get(self.page_query_param, "1")
         try:
             number = int(raw_page)
-            if number < 1 or number > 1_000_000:
+            if number < 1 or number > MAX_PAGE:
                 raise ValueError
         except (TypeError, ValueError):
             raise ValidationError({"page": [_("Page invalide.")]}) from None
@@ -93,7 +107,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "name": "page",
                 "required": False,
                 "in": "query",
-                "schema": {"type": "integer", "minimum": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             },
             {
                 "name": "page_size",

@@ -256,7 +256,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "huntaze.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "huntaze.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "huntaze.schema.AutoSchema",  # + error responses (huntaze/schema.py)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
@@ -334,9 +334,9 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves the apps' static files straight from their folders (no collectstatic step
-# on the host, which a Procfile release phase could not share with the web process).
+# on the host, which a Procfile release phase could not share with the web process), so there
+# is no STATIC_ROOT; set one and run collectstatic only to put a CDN in front.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from huntaze.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+)
 from invites.selectors import STATUSES
 from invites.services import EXPIRES_IN_DAYS_MAX, EXPIRES_IN_DAYS_MIN
 
@@ -12,8 +18,8 @@ MAX_EMAILS_PER_REQUEST = 500
 
 
 class InviteCheckInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    code = serializers.CharField(max_length=64, trim_whitespace=True)
+    email = StrictEmailField(max_length=254)
+    code = StrictCharField(max_length=64, trim_whitespace=True)
 
 
 class InviteCheckOutput(serializers.Serializer):
@@ -26,14 +32,15 @@ class InviteListQuery(serializers.Serializer):
 
 class InviteCreateInput(serializers.Serializer):
     emails = serializers.ListField(
-        child=serializers.EmailField(max_length=254),
+        child=StrictEmailField(max_length=254),
         allow_empty=False,
+        min_length=1,  # minItems in the schema (the contract fuzzer sent [] as schema-valid)
         max_length=MAX_EMAILS_PER_REQUEST,
     )
-    expires_in_days = serializers.IntegerField(
+    expires_in_days = StrictIntegerField(
         required=False, min_value=EXPIRES_IN_DAYS_MIN, max_value=EXPIRES_IN_DAYS_MAX
     )
-    send = serializers.BooleanField(
+    send = StrictBooleanField(
         required=False,
         default=False,
         help_text=_("Envoyer l'email d'invitation aux invitations de la liste."),

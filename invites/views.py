@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ApiKeyScope, IsAdminRole
 from huntaze.exceptions import NotFound
-from huntaze.pagination import PageNumberPagination
+from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
 from invites.models import BetaInvite
 from invites.selectors import STATUSES, invite_list
 from invites.serializers import (
@@ -58,8 +58,7 @@ class InviteListCreateView(APIView):
         description="ADMIN: invites newest first, paginated, optionally filtered by status.",
         parameters=[
             OpenApiParameter("status", str, enum=list(STATUSES)),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int, description="1-100"),
+            *PAGE_PARAMETERS,
         ],
         responses=inline_serializer(
             "PaginatedInviteList",

@@ -1,0 +1,65 @@
+"""Serializer fields shared by every app's input serializers.
+
+DRF's ``CharField`` turns JSON numbers into text (``{"name": 0}`` is saved as ``"0"``), which the
+contract fuzzer reported as "schema-violating request accepted" on every text field of the API,
+and it lets through lone surrogates (``"\\ud800"``), which PostgreSQL's UTF-8 cannot store (a
+500 from the driver's encoder). These fields take JSON strings only, and only encodable text;
+the boolean and integer ones take JSON booleans and integers only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+def encodable(text: str) -> bool:
+    """Whether PostgreSQL can store ``text``: valid UTF-8 (no lone surrogate) and no NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+class StrictStringMixin:
+    default_error_messages = {
+        "invalid": _("Doit être une chaîne de caractères."),
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) or not encodable(data):
+            self.fail("invalid")
+        # maxLength bounds what the client sends, before trimming (the schema's maxLength;
+        # DRF checks it after trimming, so 300 characters of spaces passed a 256 bound).
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    """A CharField that takes only JSON strings PostgreSQL can store."""
+
+
+class StrictEmailField(StrictStringMixin, serializers.EmailField):
+    """An EmailField that takes only JSON strings PostgreSQL can store."""
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField that takes only JSON ``true``/``false`` (DRF's also takes 0, 1, "yes"...)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes only JSON integers (DRF's also takes "5" and 5.0)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
