@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -120,7 +121,36 @@ class ContentListQuery(serializers.Serializer):
         return cls(data=data)
 
 
+def _iso_datetime(value: datetime | None) -> str | None:
+    """DRF's DateTimeField output: ISO-8601 in UTC, with ``Z`` for ``+00:00``."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class ContentAssetOutput(serializers.ModelSerializer):
+    """The asset as the API shows it.
+
+    ``to_representation`` builds the dict directly: the fields are declared for the schema and
+    for validation elsewhere, but walking nine DRF fields per row cost about half of a content
+    list request (measured with cProfile, page of 20). ``tests/content`` asserts the fast path
+    gives exactly what the generic ModelSerializer path gives.
+    """
+
+    def to_representation(self, instance: ContentAsset) -> dict[str, Any]:
+        return {
+            "id": str(instance.id),
+            "title": instance.title,
+            "content": instance.content,
+            "type": instance.type,
+            "category": instance.category,
+            "tags": list(instance.tags),
+            "metadata": instance.metadata,
+            "created_at": _iso_datetime(instance.created_at),
+            "updated_at": _iso_datetime(instance.updated_at),
+        }
+
     class Meta:
         model = ContentAsset
         fields = (

@@ -250,3 +250,16 @@ def test_a_body_nested_too_deep_to_parse_is_a_400_not_a_500(client_for_user):
     error = assert_error(response, 400, "validation_error")
     assert "body" in error["fields"]
     assert ContentAsset.objects.count() == 0
+
+
+def test_the_fast_asset_representation_matches_drf_generic_output(make_user, make_asset):
+    from rest_framework import serializers as drf_serializers
+
+    from content.serializers import ContentAssetOutput
+
+    asset = make_asset(
+        user=make_user(), category=None, tags=["a", "é"], metadata={"n": [1, {"x": None}]}
+    )
+    asset.refresh_from_db()
+    generic = drf_serializers.ModelSerializer.to_representation(ContentAssetOutput(), asset)
+    assert ContentAssetOutput(asset).data == dict(generic)
