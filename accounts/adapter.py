@@ -15,7 +15,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from types import SimpleNamespace
+from urllib.parse import quote, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -30,6 +31,15 @@ from invites.services import invite_pending_for, invite_redeem
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # allauth names the site after the request's host (no django.contrib.sites here): the
+        # emails speak of Huntaze and of the front end's domain instead.
+        context.setdefault(
+            "current_site",
+            SimpleNamespace(name="Huntaze", domain=urlsplit(settings.FRONTEND_URL).netloc),
+        )
+        super().send_mail(template_prefix, email, context)
 
     def send_password_reset_mail(self, user, email: str, context: dict) -> None:
         # The template tests ``username`` (we have none); a missing variable makes

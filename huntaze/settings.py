@@ -226,6 +226,7 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 # "no account, sign up here" mail pointing at a sign-up that is closed).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Huntaze] "
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SOCIALACCOUNT_PROVIDERS = {

@@ -260,3 +260,12 @@ def test_password_reset_missing_email_is_400(api_client):
 def test_issued_at_us_is_exact():
     moment = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     assert issued_at_us(moment) == 1704164645678901
+
+
+def test_password_reset_email_speaks_of_huntaze_not_the_request_host(api_client, sam, settings):
+    settings.FRONTEND_URL = "https://app.huntaze.com"
+    assert reset(api_client, sam.email).status_code == 202
+    message = mail.outbox[0]
+    assert message.subject.startswith("[Huntaze] ")
+    assert "testserver" not in message.subject + message.body
+    assert "https://app.huntaze.com/reset-password?token=" in message.body
