@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, User
 from billing.selectors import subscription_summary
 from content.models import ContentAsset
-from content.selectors import ai_generations_this_month
+from content.selectors import user_content_stats_annotations
 from huntaze.exceptions import NotFound
 
 
@@ -27,16 +27,20 @@ def _subscription_of(user: User) -> dict[str, Any]:
 def user_profile(*, user: User) -> dict[str, Any]:
     """The profile of GET /api/users/profile: the user, its subscription and usage stats.
 
-    Three queries whatever the data: the user with its record, the content count, the
-    month's AI generations.
+    One query whatever the data: the user joined to its subscription record, with the content
+    count and the month's AI generations as subqueries.
     """
-    fresh = User.objects.select_related("subscription_record").get(pk=user.pk)
+    fresh = (
+        User.objects.select_related("subscription_record")
+        .annotate(**user_content_stats_annotations())
+        .get(pk=user.pk)
+    )
     return {
         "user": fresh,
         "subscription_record": _subscription_of(fresh),
         "stats": {
-            "content_count": ContentAsset.objects.filter(user=fresh).count(),
-            "ai_generations_this_month": ai_generations_this_month(user=fresh),
+            "content_count": fresh.content_count,
+            "ai_generations_this_month": fresh.ai_generations_this_month,
         },
     }
 

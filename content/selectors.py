@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from content.models import AiUsage, ContentAsset
@@ -36,6 +37,23 @@ def ai_generations_this_month(*, user) -> int:
         .first()
     )
     return int(row or 0)
+
+
+def user_content_stats_annotations(user_ref: str = "pk") -> dict[str, Subquery]:
+    """``content_count`` and ``ai_generations_this_month`` as subqueries on a user queryset, so
+    the profile reads the user and both figures in one query (``user_ref`` names the user id)."""
+    assets = (
+        ContentAsset.objects.filter(user=OuterRef(user_ref))
+        .order_by()
+        .values("user")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    usage = AiUsage.objects.filter(user=OuterRef(user_ref), month=usage_month()).values("count")
+    return {
+        "content_count": Coalesce(Subquery(assets[:1]), 0),
+        "ai_generations_this_month": Coalesce(Subquery(usage[:1]), 0),
+    }
 
 
 def search_q(q: str) -> Q:

@@ -33,7 +33,7 @@ BUDGET = {
     "me": 1,  # the user
     "signin": 6,  # user, (email address), refresh token insert in an atomic block, last login
     "refresh": 6,  # token FOR UPDATE, spend it, insert the next one, in an atomic block, user
-    "profile": 4,  # user, subscription record, content count, AI generations this month
+    "profile": 2,  # the authenticated user; the profile (record joined, both stats as subqueries)
     "content_list": 3,  # user, one page (+1 row to know whether a next page exists)
     "content_detail": 2,  # user, the asset (scoped to the user)
     "content_create": 4,  # user, insert (in an atomic block)
