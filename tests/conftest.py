@@ -84,3 +84,54 @@ def assert_error(response, status: int, code: str) -> dict:
 @pytest.fixture
 def make_api_key(db):
     return factories.make_api_key
+
+
+# --- local stand-ins for the external services (real clients, loopback servers) -----------
+
+
+@pytest.fixture(scope="session")
+def _stripe_server():
+    from tests.billing.stripe_standin import StripeStandin
+
+    server = StripeStandin(api_key="sk_test_standin_key").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_standin(_stripe_server, settings):
+    """The Stripe stand-in, fresh for each test, with billing configured to use it."""
+    from tests.billing import events
+
+    _stripe_server.reset()
+    settings.STRIPE_API_BASE = _stripe_server.url
+    settings.STRIPE_SECRET_KEY = _stripe_server.api_key
+    settings.STRIPE_WEBHOOK_SECRET = events.WEBHOOK_SECRET
+    settings.STRIPE_TIMEOUT_SECONDS = 2.0
+    settings.STRIPE_MAX_NETWORK_RETRIES = 1
+    for name, value in events.PRICES.items():
+        setattr(settings, name, value)
+    yield _stripe_server
+    _stripe_server.reset()
+
+
+@pytest.fixture
+def ai_standin(settings, monkeypatch):
+    """A running Azure OpenAI stand-in, configured as the app's endpoint, with short time bounds.
+
+    The key and endpoint are set both in settings and in the environment, so whichever the
+    secrets loader reads (``SECRETS_BACKEND=env``) finds them.
+    """
+    from tests.content.standin import API_KEY, DEPLOYMENT, OpenAIStandIn
+
+    server = OpenAIStandIn().start()
+    settings.AZURE_OPENAI_ENDPOINT = server.url
+    settings.AZURE_OPENAI_API_KEY = API_KEY
+    settings.AZURE_OPENAI_DEPLOYMENT = DEPLOYMENT
+    settings.AI_REQUEST_TIMEOUT_SECONDS = 1.0
+    settings.AI_RETRY_BACKOFF_SECONDS = 0.05
+    settings.AI_TOTAL_DEADLINE_SECONDS = 10.0
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", server.url)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
+    yield server
+    server.stop()
