@@ -142,10 +142,14 @@ def portal_session_create(*, customer_id: str, return_url: str, idempotency_key:
 def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict[str, Any]:
     """Verify ``Stripe-Signature`` over the raw body and return the event as a plain dict.
 
-    Raises ``ServiceUnavailable`` when no endpoint secret is configured (Stripe retries a 503,
-    so events are not lost while an operator fixes it), ``WebhookSignatureInvalid`` for a
-    missing, wrong or stale signature, ``WebhookPayloadInvalid`` for a body that is not an event.
+    Raises ``WebhookSignatureInvalid`` for a missing signature (checked first, whatever the
+    configuration), ``ServiceUnavailable`` when no endpoint secret is configured to check a
+    signature against (Stripe retries, so events are not lost while an operator fixes it),
+    ``WebhookSignatureInvalid`` for a wrong or stale signature, ``WebhookPayloadInvalid`` for a body that is not an event.
     """
+    if not (signature or "").strip():
+        # Nothing to verify, whatever the configuration: the request itself is invalid.
+        raise WebhookSignatureInvalid("no Stripe-Signature header")
     secret = runtime_secret("STRIPE_WEBHOOK_SECRET")
     if not secret:
         logger.warning("stripe webhook secret is not configured")

@@ -83,6 +83,13 @@ def test_unconfigured_secret_is_503(payload, settings):
     assert not StripeEvent.objects.exists()
 
 
+@pytest.mark.parametrize("signature", [None, "", "   "])
+def test_a_missing_signature_is_400_even_without_a_configured_secret(payload, settings, signature):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    assert_error(_post(payload, signature), 400, "invalid_signature")
+    assert not StripeEvent.objects.exists()
+
+
 def test_webhook_needs_no_authentication_nor_csrf(payload):
     client = APIClient(enforce_csrf_checks=True)
     response = client.post(
