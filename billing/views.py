@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import selectors, services
+from billing import selectors, services, webhooks
 from billing.serializers import CheckoutInput, SubscriptionOutput, UrlOutput, WebhookOutput
 
 logger = logging.getLogger("huntaze.billing")
@@ -67,7 +67,7 @@ class BillingWebhookView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=WebhookOutput, tags=["billing"])
     def post(self, request):
         # request.body, not request.data: the signature covers the exact bytes Stripe sent.
-        outcome = services.stripe_event_receive(
+        outcome = webhooks.stripe_event_receive(
             payload=request.body, signature=request.headers.get("Stripe-Signature")
         )
         logger.info("stripe webhook handled", extra={"outcome": outcome})
