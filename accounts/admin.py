@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -62,6 +63,8 @@ class UserAdmin(admin.ModelAdmin):
     search_fields = ("email", "name", "deleted_email")
     ordering = ("-created_at",)
     actions = ("soft_delete_selected", "restore_selected")
+    # Avatar URLs typed without a scheme are https (Django 6's default, without its warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     # Never the password hash: only safe fields are shown, and few are editable. Email,
     # activity and deletion change through the actions (services) only.
     fields = (
