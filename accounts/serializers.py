@@ -41,14 +41,21 @@ class SignUpInput(serializers.Serializer):
     def validate_email(self, value: str) -> str:
         return value.strip().lower()
 
-    def validate(self, attrs: dict) -> dict:
-        # Django's validators, with the would-be user for the similarity check.
-        candidate = User(email=attrs["email"], name=attrs.get("name", ""))
+    def validate_password(self, value: str) -> str:
+        # Django's validators, with the would-be user for the similarity check. A field
+        # validator (not validate()), so a weak password is reported in the same 400 as any
+        # other field error; the other fields are read raw, as they may be invalid themselves.
+        raw = self.initial_data if isinstance(self.initial_data, dict) else {}
+        email, name = raw.get("email"), raw.get("name")
+        candidate = User(
+            email=email.strip().lower() if isinstance(email, str) else "",
+            name=name if isinstance(name, str) else "",
+        )
         try:
-            password_validation.validate_password(attrs["password"], user=candidate)
+            password_validation.validate_password(value, user=candidate)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": list(exc.messages)}) from None
-        return attrs
+            raise serializers.ValidationError(list(exc.messages)) from None
+        return value
 
 
 class SignInInput(serializers.Serializer):

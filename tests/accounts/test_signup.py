@@ -182,3 +182,28 @@ def test_signup_response_never_contains_password_material(api_client, make_invit
     text = r.content.decode()
     assert PASSWORD not in text and "md5$" not in text and "deleted_at" not in text
     assert "stripe" not in text
+
+
+def test_a_weak_password_is_reported_with_the_other_field_errors(api_client):
+    response = api_client.post(
+        "/api/auth/signup",
+        {"email": "weak@example.test", "password": "123", "name": "W"},
+        format="json",
+    )
+    error = assert_error(response, 400, "validation_error")
+    assert {"invite_code", "password"} <= set(error["fields"])
+
+
+def test_a_password_like_the_email_is_refused(api_client):
+    response = api_client.post(
+        "/api/auth/signup",
+        {
+            "email": "marguerite.duras@example.test",
+            "password": "marguerite.duras",
+            "name": "M",
+            "invite_code": "0123456789ABCDEF",
+        },
+        format="json",
+    )
+    error = assert_error(response, 400, "validation_error")
+    assert "password" in error["fields"]
