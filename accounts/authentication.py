@@ -173,3 +173,17 @@ class CookieAuthentication(authentication.BaseAuthentication):
         if request.method not in ("GET", "HEAD", "OPTIONS") and not origin_allowed(request):
             raise exceptions.PermissionDenied(_("Origine de la requête non autorisée."))
         return (user, None)
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """Django's session (admin and allauth pages), with DRF's CSRF check.
+
+    DRF's refusal message is an untranslated f-string ("CSRF Failed: …"); ours is translated
+    and does not echo Django's internal reason.
+    """
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise exceptions.PermissionDenied(_("Vérification CSRF échouée.")) from None

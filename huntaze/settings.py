@@ -246,7 +246,7 @@ REST_FRAMEWORK = {
         "accounts.authentication.BearerAuthentication",
         "accounts.authentication.ApiKeyAuthentication",
         "accounts.authentication.CookieAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",

@@ -114,3 +114,14 @@ def test_data_error_and_recursion_map_to_400():
     assert response.status_code == 400 and response.data["error"]["code"] == "validation_error"
     assert "NUL" not in str(response.data)
     assert exception_handler(RecursionError(), {}).status_code == 400
+
+
+def test_a_session_request_failing_csrf_gets_a_translated_403(make_user):
+    from django.test import Client
+
+    make_user(email="sess@example.test", password="Sess-pass-12345")
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(email="sess@example.test", password="Sess-pass-12345")
+    response = client.patch("/api/users/profile", {"name": "x"}, content_type="application/json")
+    error = assert_error(response, 403, "permission_denied")
+    assert error["message"] == "Vérification CSRF échouée."
