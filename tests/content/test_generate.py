@@ -13,6 +13,7 @@ from content.selectors import ai_generations_this_month
 from content.services import title_from_prompt
 from tests.conftest import assert_error
 from tests.content.standin import API_KEY, COMPLETION_TEXT, DEPLOYMENT, MODEL
+from tests.content.test_assets_api import ASSET_KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -33,17 +34,7 @@ def test_generation_creates_an_asset_with_ai_metadata(client_for_user, user, ai_
     response = generate(client_for_user, tags=["été"], category="mode")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {
-        "id",
-        "title",
-        "content",
-        "type",
-        "category",
-        "tags",
-        "metadata",
-        "created_at",
-        "updated_at",
-    }
+    assert set(body) == ASSET_KEYS
     assert body["content"] == COMPLETION_TEXT
     assert body["type"] == "CAPTION" and body["tags"] == ["été"] and body["category"] == "mode"
     assert body["title"] == PROMPT
