@@ -2,7 +2,7 @@
 
 Two public entry points:
 
-- ``load_database_url()`` — called by ``huntaze/settings.py`` while it is being imported, when
+- ``load_database_url()`` — called by ``huntaze/settings/base.py`` while it is being imported, when
   ``SECRETS_BACKEND=aws`` and ``DATABASE_URL`` is not set. Django settings do not exist yet, so
   it reads its own configuration from the environment. It returns a PostgreSQL URL built from
   the database secret, or stops start-up with ``ImproperlyConfigured`` naming what is missing.

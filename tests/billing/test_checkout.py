@@ -6,9 +6,8 @@ import time
 import pytest
 
 from billing.models import SubscriptionRecord
-from tests.billing.helpers import api_key_client
 from tests.conftest import assert_error
-from tests.factories import auth_client, make_user
+from tests.factories import auth_client, make_user, scoped_key_client
 
 URL = "/api/billing/checkout"
 
@@ -204,7 +203,7 @@ def test_two_concurrent_checkouts_create_one_customer(stripe_standin):
 
 
 def test_api_key_may_not_start_a_checkout(stripe_standin, user):
-    client = api_key_client(user, ["billing:read", "content:write", "profile:read"])
+    client = scoped_key_client(user, ["billing:read", "content:write", "profile:read"])
     assert_error(_checkout(client), 403, "permission_denied")
     assert stripe_standin.requests == []
 

@@ -75,7 +75,7 @@ class Command(BaseCommand):
                 detail = str(exc)
         if source is None and os.environ.get("DATABASE_URL"):
             source = "environment"
-        if source is None and not aws and (settings.DEBUG or settings.TESTING):
+        if source is None and not aws and settings.DATABASE_EMBEDDED_FALLBACK:
             source = "embedded development server"
         key = {"key": "DATABASE_URL", "ok": source is not None, "source": source}
         if source is None:

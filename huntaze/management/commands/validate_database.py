@@ -127,8 +127,10 @@ class Command(BaseCommand):
 
     # --- the checks ------------------------------------------------------------------------------
     def _run(self, connection, max_latency_ms: float) -> list[Check]:
-        if settings.DATABASE_CONFIG_ERROR:  # settings could not configure a database at all
-            return [Check("database_url", False, settings.DATABASE_CONFIG_ERROR)]
+        # Settings that could not configure a database at all (huntaze/settings/base.py).
+        config_error = settings.CONFIGURATION_ERRORS.get("DATABASES")
+        if config_error:
+            return [Check("database_url", False, config_error)]
         checks = [self._check_url(connection)]
         connected = self._check_connection(connection, max_latency_ms)
         checks.append(connected)
@@ -156,7 +158,7 @@ class Command(BaseCommand):
             shown = describe_url(getattr(settings, "DATABASE_URL", ""))
         else:
             shown = describe_url(getattr(settings, "DATABASE_URL", ""))
-            if settings.DEBUG or getattr(settings, "TESTING", False):
+            if settings.DATABASE_EMBEDDED_FALLBACK:
                 source, ok = "the embedded development server (DATABASE_URL unset)", True
             else:
                 source, ok = "no DATABASE_URL (required with production settings)", False
