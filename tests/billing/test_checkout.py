@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 from billing.models import SubscriptionRecord
+from tests.concurrency import run_concurrently
 from tests.conftest import assert_error
 from tests.factories import auth_client, make_user, scoped_key_client
 
@@ -176,24 +176,9 @@ def test_customer_key_is_stable_across_failed_attempts(stripe_standin, user, cli
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_checkouts_create_one_customer(stripe_standin):
     user = make_user()
-    barrier = threading.Barrier(2)
-    results: list[int] = []
+    clients = [auth_client(user) for _ in range(2)]
 
-    def run():
-        from django.db import connection
-
-        try:
-            client = auth_client(user)
-            barrier.wait()
-            results.append(_checkout(client).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = [r.status_code for r in run_concurrently(_checkout, args=[(c,) for c in clients])]
 
     assert results == [200, 200]
     assert len(stripe_standin.customers) == 1
