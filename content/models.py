@@ -1,4 +1,4 @@
-"""Content assets (SPEC section 3)."""
+"""Content assets (docs/data-model.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/api/keys (SPEC 4.3) and Api-Key authentication."""
+"""/api/keys (docs/api.md, API keys) and Api-Key authentication."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rate limits of SPEC 4.1/7: per client IP and per email, 429 throttled + Retry-After."""
+"""Rate limits (docs/api.md, Rate limits): per client IP and per email, 429 throttled + Retry-After."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The embedded default: no DATABASE_URL starts PostgreSQL from the pip package, and the last
-process to leave stops it (SPEC section 7)."""
+process to leave stops it (docs/configuration.md, Settings modules)."""
 
 import os
 import shutil

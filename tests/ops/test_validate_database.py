@@ -1,4 +1,4 @@
-"""manage.py validate_database (SPEC section 6): each outcome, in and out of process.
+"""manage.py validate_database (docs/api.md, Operations): each outcome, in and out of process.
 
 The broken databases are throw-away databases (tests/ops/conftest.py) checked by a subprocess
 with production settings, exactly as an operator runs the command after a release.

@@ -1,4 +1,4 @@
-"""Fault injection, all on loopback and bounded in time (SPEC sections 4.4, 4.5, 4.7 and 8).
+"""Fault injection, all on loopback and bounded in time (docs/api.md: Content, Billing, Health; docs/robustness.md).
 
 Faults the feature suites already inject (not repeated here; docs/robustness.md lists them):
 Stripe answering 500 / hanging / losing a response (tests/billing/test_checkout.py,

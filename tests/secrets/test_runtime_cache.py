@@ -1,4 +1,4 @@
-"""runtime_secret(): Stripe/Azure keys from Secrets Manager through the TTL cache (SPEC section 7)."""
+"""runtime_secret(): Stripe/Azure keys from Secrets Manager through the TTL cache (docs/configuration.md, Secrets)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``manage.py check_secrets``: is every configured secret there? (SPEC section 6)
+"""``manage.py check_secrets``: is every configured secret there? (docs/api.md, Operations)
 
 Fetches each secret afresh (no cache) and reports, per secret and per key, ``ok`` with where the
 value comes from (``secret`` or ``environment``) or what is missing. Never prints a value.

@@ -1,4 +1,4 @@
-"""``manage.py validate_database`` (SPEC section 6): is this database fit to serve this code?
+"""``manage.py validate_database`` (docs/api.md, Operations): is this database fit to serve this code?
 
 Checks, in order (a failed connection stops there — the rest would only repeat it):
 
@@ -40,7 +40,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import CheckConstraint, Index, UniqueConstraint
 
-# Tables the operators' SQL and dashboards rely on (SPEC section 3): required even if a model
+# Tables the operators' SQL and dashboards rely on (docs/data-model.md): required even if a model
 # were renamed, on top of the list derived from the installed models.
 CORE_TABLES = (
     "users",
