@@ -99,6 +99,7 @@ def test_send_failure_is_reported_and_keeps_the_invite(mail_server_down):
     assert invite.sent_at is None and invite.status == "pending"
 
 
+@pytest.mark.slow
 def test_exit_status_from_the_shell(tmp_path):
     """The real process exits 1, prints no CSV, and says why when nothing valid was given."""
     env = suite_env(DATABASE_URL=_test_database_url())
