@@ -78,6 +78,12 @@ class Conflict(DomainError):
     default_message = _("Conflit avec l'état actuel de la ressource.")
 
 
+class EmailTaken(Conflict):
+    """Another account holds the address (``accounts.selectors.email_is_taken``)."""
+
+    default_message = _("Cette adresse email est déjà utilisée.")
+
+
 class QuotaExceeded(DomainError):
     code = "quota_exceeded"
     status_code = 429

@@ -7,8 +7,7 @@ import re
 import uuid
 
 import pytest
-
-from accounts.tokens import access_token_issue
+from accounts.services.tokens import access_token_issue
 
 pytestmark = pytest.mark.django_db
 

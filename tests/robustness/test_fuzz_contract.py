@@ -9,6 +9,7 @@ import itertools
 
 import pytest
 import schemathesis
+from accounts.services.tokens import access_token_issue
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.specs.openapi.checks import (
     ignored_auth,
@@ -16,7 +17,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from accounts.tokens import access_token_issue
 from huntaze.wsgi import application
 from tests import factories
 from tests.conftest import assert_error
