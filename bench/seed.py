@@ -39,7 +39,6 @@ CATEGORIES = ["promo", "lifestyle", "behind-the-scenes", None]
 
 
 def seed(*, creators: int, assets_per_creator: int, invites: int, password: str) -> dict:
-    from accounts.services.tokens import access_token_issue
     from allauth.account.models import EmailAddress
     from django.conf import settings
     from django.contrib.auth.hashers import identify_hasher, make_password
@@ -47,6 +46,7 @@ def seed(*, creators: int, assets_per_creator: int, invites: int, password: str)
     from django.utils import timezone
 
     from accounts.models import Plan, Role, User
+    from accounts.services.tokens import access_token_issue
     from billing.models import SubscriptionRecord, SubscriptionStatus
     from content.models import ContentAsset
     from invites.models import BetaInvite

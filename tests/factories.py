@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from accounts.services.tokens import access_token_issue
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
+from accounts.services.tokens import access_token_issue
 from content.models import ContentAsset
 from invites.models import BetaInvite
 from invites.services import invite_code_generate

@@ -92,6 +92,7 @@ class RefreshTokenField(serializers.Field):
 class RefreshInput(serializers.Serializer):
     refresh = RefreshTokenField(
         required=False,
+        allow_null=True,
         help_text="Omit to use the refresh_token cookie (then Origin must be allowed).",
     )
 

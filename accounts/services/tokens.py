@@ -59,7 +59,6 @@ class TokenPair:
     refresh_expires_at: datetime
 
 
-
 def access_token_issue(*, user) -> str:
     now = datetime.now(tz=UTC)
     claims = {

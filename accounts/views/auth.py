@@ -45,7 +45,9 @@ E400 = error_response("validation_error (with fields)")
 E401_CREDENTIALS = error_response("invalid_credentials")
 E401_TOKEN = error_response("token_invalid")
 E401_AUTH = error_response("not_authenticated or token_invalid")
-E403_ORIGIN = error_response("permission_denied: the refresh_token cookie was used without an allowed Origin")
+E403_ORIGIN = error_response(
+    "permission_denied: the refresh_token cookie was used without an allowed Origin"
+)
 E429 = error_response("throttled (Retry-After header)")
 
 

@@ -8,11 +8,11 @@ import threading
 from datetime import timedelta
 
 import pytest
-from accounts.services.keys import api_key_create, api_key_revoke
 from django.db import connection
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from accounts.services.keys import api_key_create, api_key_revoke
 from tests.conftest import assert_error
 from tests.factories import api_key_client, auth_client, make_user
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from accounts.services.keys import api_key_revoke
 
 from accounts.models import Plan
+from accounts.services.keys import api_key_revoke
 from billing.models import SubscriptionRecord
 from tests.conftest import assert_error
 

@@ -10,12 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from accounts.services.tokens import issued_at_us
 from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
 from accounts.models import ApiKey, RefreshToken, User
+from accounts.services.tokens import issued_at_us
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from huntaze.throttles import rate_for, rate_parse
 from django.test import Client
 
+from huntaze.throttles import rate_for, rate_parse
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD
 

@@ -6,13 +6,13 @@ The sign-in / refresh / sign-up halves of the story are in test_soft_delete_flow
 from __future__ import annotations
 
 import pytest
-from accounts.services.users import user_restore, user_soft_delete
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import authenticate
 from django.test import Client
 
 from accounts.models import ApiKey, RefreshToken, User
+from accounts.services.users import user_restore, user_soft_delete
 from huntaze.exceptions import Conflict
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD, api_key_client, auth_client, make_refresh_token

@@ -7,6 +7,7 @@ import re
 import uuid
 
 import pytest
+
 from accounts.services.tokens import access_token_issue
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,6 @@ import itertools
 
 import pytest
 import schemathesis
-from accounts.services.tokens import access_token_issue
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.specs.openapi.checks import (
     ignored_auth,
@@ -17,6 +16,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from accounts.services.tokens import access_token_issue
 from huntaze.wsgi import application
 from tests import factories
 from tests.conftest import assert_error
