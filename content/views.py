@@ -1,4 +1,4 @@
-"""Content endpoints (SPEC section 4.4): thin views over content.services and content.selectors."""
+"""Content endpoints (docs/api.md, Content): thin views over content.services and content.selectors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Invites API (SPEC 4.6): one view class per endpoint, thin."""
+"""Invites API (docs/api.md, Invites): one view class per endpoint, thin."""
 
 from __future__ import annotations
 

@@ -97,8 +97,12 @@ class RefreshInput(serializers.Serializer):
     )
 
 
-class SignOutInput(RefreshInput):
-    pass
+class SignOutInput(serializers.Serializer):
+    refresh = StrictCharField(
+        required=False,
+        max_length=TOKEN_MAX,
+        help_text="Omit to use the refresh_token cookie (then Origin must be allowed).",
+    )
 
 
 class PasswordChangeInput(serializers.Serializer):

@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from accounts.models import RefreshToken, User
 from huntaze.exceptions import TokenInvalid
+from huntaze.fields import encodable
 from huntaze.hashing import sha256_hex
 
 ACCESS_TYPE = "access"
@@ -132,6 +133,11 @@ def auth_tokens_issue(*, user: User) -> TokenPair:
     )
 
 
+def _could_be_refresh_token(raw: object) -> bool:
+    """Whether ``raw`` is worth a lookup: text of a sane length that UTF-8 can encode."""
+    return isinstance(raw, str) and 0 < len(raw) <= REFRESH_TOKEN_MAX and encodable(raw)
+
+
 def refresh_tokens_revoke(*, tokens: QuerySet[RefreshToken]) -> int:
     """Revoke the live ones among ``tokens`` with one conditional UPDATE; return how many.
 
@@ -159,7 +165,7 @@ def refresh_token_rotate(*, raw: object) -> tuple[User, TokenPair]:
     user. A spent or revoked token revokes its whole family first (that
     revocation is committed even though the request fails).
     """
-    if not isinstance(raw, str) or not raw or len(raw) > REFRESH_TOKEN_MAX:
+    if not _could_be_refresh_token(raw):
         raise TokenInvalid()
     digest = sha256_hex(raw)
     now = timezone.now()
@@ -190,7 +196,7 @@ def refresh_token_rotate(*, raw: object) -> tuple[User, TokenPair]:
 
 def refresh_token_revoke(*, raw: str | None) -> None:
     """Sign-out: revoke the family of ``raw``. Unknown or empty tokens are ignored (idempotent)."""
-    if not isinstance(raw, str) or not raw or len(raw) > REFRESH_TOKEN_MAX:
+    if not _could_be_refresh_token(raw):
         return
     family = (
         RefreshToken.objects.filter(token_hash=sha256_hex(raw))

@@ -99,12 +99,6 @@ def test_an_access_token_sent_as_refresh_token_is_401(api_client, sam):
     assert refresh(api_client, tokens["refresh"]).status_code == 200
 
 
-@pytest.mark.parametrize("token", ["x" * 10_000, 12345, {"a": 1}])
-def test_signout_with_an_unusable_token_is_still_204(api_client, token):
-    r = api_client.post("/api/auth/signout", {"refresh": token}, format="json")
-    assert r.status_code == 204
-
-
 def test_refresh_without_token_is_401(api_client):
     assert_error(api_client.post("/api/auth/refresh", {}, format="json"), 401, "token_invalid")
 
