@@ -1,19 +1,44 @@
-"""gunicorn settings for the ``web:`` line of the Procfile.
+"""gunicorn settings for the ``web:`` line of the Procfile (docs/benchmark.md, Server model).
 
-Sync workers, one per core (measured best on the 2-core machine kind: docs/performance-notes.md).
-Each worker holds one persistent PostgreSQL connection (CONN_MAX_AGE), so an instance holds
-``workers`` connections; WEB_CONCURRENCY is capped at 10 to keep within the 10-connection budget.
-The worker timeout sits above the 45 s bound of an AI generation (docs/api.md, Content).
+gevent workers, one per core: a request waiting on Azure OpenAI (up to 45 s) or Stripe (up to
+10 s) is a greenlet parked on a socket, so the worker goes on serving everyone else; sync workers
+were blocked for the whole answer (issue 15: eight creators' p95 went from 34 ms to 8 s while
+three others generated). Measured side by side with sync, gthread and granian in ``make bench``
+(docs/benchmark.md).
+
+gunicorn's gevent worker monkey-patches the standard library in each worker before the
+application is imported (``preload_app`` stays off, and this file imports nothing but ``os``),
+so psycopg (gevent-aware since 3.1.14: it picks a cooperative wait when ``select`` is patched),
+psycopg_pool's threads, httpx (openai), the Stripe client and boto3 all yield on I/O.
+
+Database connections: the workers share ``CONNECTION_BUDGET`` (10 per instance, the SPEC) with
+the commands run beside them (the release's ``migrate`` and ``validate_database`` while the old
+code still serves, the daily purges): each non-sync worker gets Django's psycopg pool of
+``(CONNECTION_BUDGET - RESERVED_FOR_COMMANDS) // workers`` connections (``DATABASE_POOL_MAX_SIZE``,
+read by huntaze/settings/base.py), 4 per worker on 2 cores, 8 in all. Sync workers (a benchmark
+candidate) keep one persistent connection each.
+
+Time bounds: every slow call carries its own deadline in the app (AI 45 s in all, Stripe 10 s
+per attempt, the pool 2 s, connect 3 s). ``timeout`` is, for gevent, the heartbeat of the worker's
+event loop: a worker whose loop is blocked 60 s is killed and replaced. ``graceful_timeout``
+lets a 45 s generation in flight finish on a restart or a deploy (the systemd unit's
+``TimeoutStopSec`` and the ALB's deregistration delay sit above it: docs/deploy.md).
 """
 
 import multiprocessing
 import os
 
+CONNECTION_BUDGET = 10
+RESERVED_FOR_COMMANDS = 2
+
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
-workers = min(int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count())), 10)
-worker_class = "sync"
+workers = min(int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count())), 8)
+worker_class = "gevent"
+# Concurrent connections per worker (clients waiting on the model included). Past it, new
+# connections wait in the listen backlog rather than pile up in a worker.
+worker_connections = int(os.environ.get("WEB_WORKER_CONNECTIONS", 200))
 timeout = 60
-graceful_timeout = 30
+graceful_timeout = 50
 keepalive = 5
 max_requests = 0
 accesslog = None  # one JSON line per request comes from huntaze.middleware instead
@@ -23,3 +48,38 @@ loglevel = "warning"
 # (TRUSTED_PROXY_COUNT), not here.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 limit_request_line = 8190
+
+
+def pool_size(worker_class_name: str, worker_count: int) -> int:
+    """Connections of each worker's pool; 0 for sync workers (one persistent connection)."""
+    if worker_class_name == "sync":
+        return 0
+    return max(1, (CONNECTION_BUDGET - RESERVED_FOR_COMMANDS) // max(worker_count, 1))
+
+
+def on_starting(server):
+    """Size the workers' database pool from the final settings (a command-line
+    ``--worker-class`` or ``--workers`` overrides this file's), before any worker is forked."""
+    if "DATABASE_POOL_MAX_SIZE" in os.environ:
+        return
+    name = server.cfg.worker_class_str.rsplit(".", 1)[-1].lower()
+    name = {"syncworker": "sync"}.get(name, name)
+    os.environ["DATABASE_POOL_MAX_SIZE"] = str(pool_size(name, server.cfg.workers))
+
+
+def post_worker_init(worker):
+    """Refuse to serve with a database driver that would block the whole gevent worker.
+
+    psycopg chooses its wait function when ``psycopg.waiting`` is first imported: a cooperative
+    one only if gevent had patched ``select`` by then. An import of psycopg before the worker's
+    monkey-patching (``preload_app``, an import added to this file) would make every query block
+    all the worker's greenlets, silently; this makes it a start-up failure instead.
+    """
+    if worker.__class__.__module__ != "gunicorn.workers.ggevent":
+        return
+    from gevent import monkey
+    from psycopg import waiting
+
+    if not monkey.is_module_patched("socket") or waiting.wait is getattr(waiting, "wait_c", None):
+        worker.log.error("gevent worker without cooperative I/O (psycopg imported too early)")
+        raise SystemExit(3)

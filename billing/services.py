@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Plan, User
 from billing import stripe_client
 from billing.models import PAID_PLANS, Interval, SubscriptionRecord, SubscriptionStatus
+from huntaze.db import connection_release
 from huntaze.exceptions import Conflict, ServiceUnavailable
 from huntaze.secrets import runtime_secret
 
@@ -125,6 +126,7 @@ def checkout_session_start(*, user: User, plan: str, interval: str) -> str:
     # One session per user, price and 10-minute window: a double click or a retry gets the
     # same session back instead of a second one that could be paid too.
     window = int(time.time() // 600)
+    connection_release()  # Stripe may take 10 s: keep no pooled connection meanwhile
     return stripe_client.checkout_session_create(
         customer_id=customer_id,
         price_id=price_id,
@@ -140,6 +142,7 @@ def portal_session_start(*, user: User) -> str:
     if not user.stripe_customer_id:
         raise Conflict(_("Aucun client Stripe pour ce compte : souscrivez d'abord une offre."))
     window = int(time.time() // 60)
+    connection_release()  # Stripe may take 10 s: keep no pooled connection meanwhile
     return stripe_client.portal_session_create(
         customer_id=user.stripe_customer_id,
         return_url=f"{settings.FRONTEND_URL}/billing",

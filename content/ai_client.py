@@ -164,25 +164,22 @@ def _completion_from(response, deployment: str) -> Completion:
     )
 
 
-def chat_complete(*, system: str, prompt: str) -> Completion:
-    """Ask the deployment for one completion of ``prompt`` under ``system``; see module doc."""
-    client, deployment = _configured_client()
+def _messages(system: str, prompt: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+
+
+def _call_with_retries(call):
+    """``call(timeout)`` under the retry policy and the overall deadline (module doc); returns
+    its result and the deadline, or raises ``AiUnavailable`` / ``AiPromptRejected``."""
     per_attempt = float(settings.AI_REQUEST_TIMEOUT_SECONDS)
     max_retries = int(settings.AI_MAX_RETRIES)
     deadline = _Deadline(float(settings.AI_TOTAL_DEADLINE_SECONDS))
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
-
     for attempt in range(max_retries + 1):
         remaining = deadline.remaining()
         if remaining <= _Deadline.MARGIN:
             break
         try:
-            response = client.chat.completions.create(
-                model=deployment,
-                messages=messages,
-                max_tokens=MAX_OUTPUT_TOKENS,
-                timeout=min(per_attempt, remaining),
-            )
+            return call(min(per_attempt, remaining)), deadline
         except _RETRYABLE as exc:
             logger.warning(
                 "azure openai attempt %d failed: %s status=%s",
@@ -197,5 +194,138 @@ def chat_complete(*, system: str, prompt: str) -> Completion:
             continue
         except openai.OpenAIError as exc:
             raise _final_error(exc) from None
-        return _completion_from(response, deployment)
     raise AiUnavailable()
+
+
+def chat_complete(*, system: str, prompt: str) -> Completion:
+    """Ask the deployment for one completion of ``prompt`` under ``system``; see module doc."""
+    client, deployment = _configured_client()
+    messages = _messages(system, prompt)
+    response, _deadline = _call_with_retries(
+        lambda timeout: client.chat.completions.create(
+            model=deployment, messages=messages, max_tokens=MAX_OUTPUT_TOKENS, timeout=timeout
+        )
+    )
+    return _completion_from(response, deployment)
+
+
+class ChatStream:
+    """One completion streamed as the model writes it (``chat_stream``).
+
+    Iterating yields the text pieces (``str``) in order; once the iteration ends, ``completion``
+    holds the whole answer with Azure's token counts (``stream_options.include_usage``: the last
+    chunk carries the usage). Errors are those of ``chat_complete``: ``AiUnavailable``, or
+    ``AiPromptRejected`` when the content filter stops the answer. ``close()`` hangs up on Azure.
+
+    Retries: only opening the stream is retried (429, 5xx, timeouts and connection errors before
+    the answer starts, as ``chat_complete``); once text has been handed out, a failure is final,
+    since a retry would write a different text after the one already sent. The overall deadline
+    (``AI_TOTAL_DEADLINE_SECONDS``) is checked at every chunk; a silent stream is cut by the
+    per-read timeout (``AI_REQUEST_TIMEOUT_SECONDS`` or what remains of the deadline when the
+    stream opened).
+    """
+
+    def __init__(self, stream, deployment: str, deadline: _Deadline) -> None:
+        self._stream = stream
+        self._chunks = iter(stream)
+        self._deployment = deployment
+        self._deadline = deadline
+        self._parts: list[str] = []
+        self._pending: list[str] = []
+        self._model = ""
+        self._usage = None
+        self._finish_reason: str | None = None
+        self._ended = False
+        self.completion: Completion | None = None
+
+    # An iterator object rather than a generator: iterating again after a pause (the client
+    # hung up and the rest of the answer is read without it) goes on where it stopped.
+    def __iter__(self) -> ChatStream:
+        return self
+
+    def __next__(self) -> str:
+        while not self._pending:
+            if self._ended:
+                raise StopIteration
+            self._read_chunk()
+        return self._pending.pop(0)
+
+    def _read_chunk(self) -> None:
+        try:
+            chunk = next(self._chunks)
+        except StopIteration:
+            self._ended = True
+            self.close()
+            self.completion = self._finish()
+            return
+        except openai.BadRequestError as exc:
+            self._fail()
+            raise _final_error(exc) from None
+        except Exception as exc:
+            # An error event from Azure, or the transport failing mid-answer (a read timeout, a
+            # connection cut): httpx's own exceptions surface here unwrapped.
+            self._fail()
+            logger.warning("azure openai stream failed: %s", type(exc).__name__)
+            raise AiUnavailable() from None
+        if chunk.model:
+            self._model = chunk.model
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        for choice in chunk.choices or ():
+            if choice.finish_reason:
+                self._finish_reason = choice.finish_reason
+            text = choice.delta.content if choice.delta else None
+            if text:
+                self._parts.append(text)
+                self._pending.append(text)
+        if self._deadline.remaining() <= 0:
+            self._fail()
+            logger.warning("azure openai stream passed the overall deadline")
+            raise AiUnavailable()
+
+    def _fail(self) -> None:
+        self._ended = True
+        self._pending.clear()
+        self.close()
+
+    def _finish(self) -> Completion:
+        text = "".join(self._parts).strip()
+        if self._finish_reason == "content_filter":
+            # The filter stopped the answer: what was written is not kept (as chat_complete).
+            raise _prompt_rejected()
+        if not text:
+            logger.warning("azure openai streamed no text: finish_reason=%s", self._finish_reason)
+            raise AiUnavailable()
+        usage = self._usage
+        return Completion(
+            text=text,
+            model=self._model or self._deployment,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        )
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # hanging up must never raise
+                logger.debug("closing the azure openai stream failed", exc_info=True)
+
+
+def chat_stream(*, system: str, prompt: str) -> ChatStream:
+    """Open a streamed completion (``stream=True``, usage included at the end); see
+    ``ChatStream``. Raises like ``chat_complete`` when the stream cannot be opened."""
+    client, deployment = _configured_client()
+    messages = _messages(system, prompt)
+    stream, deadline = _call_with_retries(
+        lambda timeout: client.chat.completions.create(
+            model=deployment,
+            messages=messages,
+            max_tokens=MAX_OUTPUT_TOKENS,
+            timeout=timeout,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    return ChatStream(stream, deployment, deadline)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,8 +23,15 @@ from content.serializers import (
     ContentGenerateInput,
     ContentListQuery,
 )
-from huntaze.exceptions import NotFound
+from huntaze.exceptions import NotFound, error_response_for
 from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
+from huntaze.sse import (
+    EventStreamRenderer,
+    JsonErrorsBeforeStream,
+    event_stream_response,
+    sse_event,
+    wants_event_stream,
+)
 from huntaze.throttles import PER_USER, RateLimit
 
 READ, WRITE = "content:read", "content:write"
@@ -100,22 +114,63 @@ class ContentDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ContentGenerateView(APIView):
+STREAM_DESCRIPTION = (
+    "With `Accept: text/event-stream`: Server-Sent Events as the model writes. "
+    '`event: delta` with `data: {"text": "…"}` for each piece of text, then exactly one '
+    "`event: done` whose data is the saved asset (the 201 body), or one `event: error` whose "
+    'data is the error body (`{"error": {"code", "message"}}`: `service_unavailable` '
+    "when the model fails, `validation_error` when its content filter stops the answer). "
+    "Validation, authentication, rate-limit and quota errors are ordinary JSON answers before "
+    "the stream starts. A client that hangs up mid-stream still gets the asset saved (Azure "
+    "bills the answer) and its generation counted. Headers: `Cache-Control: no-store`, "
+    "`X-Accel-Buffering: no`."
+)
+
+
+class ContentGenerateView(JsonErrorsBeforeStream, APIView):
+    """``POST /api/content/generate``: the asset as JSON (201), or, with ``Accept:
+    text/event-stream``, Server-Sent Events as the model writes (docs/content.md, Streaming)."""
+
     required_scopes = {"POST": WRITE}
     # Per-user rate of generations (60/min by default), in the shared cache.
     rate_limits = [RateLimit("ai_generate_user", per=PER_USER)]
+    # JSON first: a client that does not ask for the stream gets exactly the JSON answer.
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
 
-    @extend_schema(request=ContentGenerateInput, responses={201: ContentAssetOutput})
+    @extend_schema(
+        request=ContentGenerateInput,
+        responses={
+            (201, "application/json"): ContentAssetOutput,
+            (200, "text/event-stream"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description=STREAM_DESCRIPTION,
+            ),
+        },
+    )
     def post(self, request):
         body = ContentGenerateInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        asset = services.content_generate(
-            user=request.user,
+        generation = services.GenerationRequest(
             type=data["type"],
             prompt=data["prompt"],
             title=data.get("title") or None,
             category=data.get("category"),
             tags=data.get("tags"),
         )
+        if wants_event_stream(request):
+            events = services.content_generate_stream(user=request.user, request=generation)
+            return event_stream_response(_sse(events), source=events)
+        asset = services.content_generate(user=request.user, request=generation)
         return Response(ContentAssetOutput(asset).data, status=status.HTTP_201_CREATED)
+
+
+def _sse(events: services.GenerationEvents):
+    """The generation's events as SSE bytes (``delta``, then ``done`` or ``error``)."""
+    for kind, value in events:
+        if kind == "delta":
+            yield sse_event("delta", {"text": value})
+        elif kind == "done":
+            yield sse_event("done", ContentAssetOutput(value).data)
+        else:
+            yield sse_event("error", error_response_for(value).data)

@@ -172,6 +172,12 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     return _internal_error()
 
 
+def error_response_for(exc: Exception) -> Response:
+    """The answer ``exception_handler`` gives ``exc`` outside a view (a streamed answer's
+    ``error`` event carries its body)."""
+    return exception_handler(exc, {})
+
+
 def _as_drf_exception(exc: Exception) -> Exception:
     """Django's own 404 and 403 raised in a view, as DRF's."""
     if isinstance(exc, Http404):

@@ -128,13 +128,20 @@ TEMPLATES = [
 def database_settings(url: str) -> dict:
     """``DATABASES["default"]`` for a PostgreSQL URL; ImproperlyConfigured for anything else.
 
-    Persistent connections with health checks: measured best with sync gunicorn workers on this
-    machine kind (docs/performance-notes.md). Each worker holds one connection, so
-    WEB_CONCURRENCY workers hold at most WEB_CONCURRENCY connections (kept <= 10 per instance,
-    see gunicorn.conf.py). connect_timeout makes a lost database fail fast (503) instead of
-    hanging. TLS comes from the URL: django-environ puts every query parameter in OPTIONS, which
-    go to psycopg as libpq keywords (?sslmode=require, or verify-full&sslrootcert=…);
-    docs/configuration.md.
+    Two connection models, chosen by ``DATABASE_POOL_MAX_SIZE``:
+
+    - unset or 0 (``manage.py``, tests, sync workers): persistent connections with health
+      checks, one per thread (measured best with sync workers: docs/performance-notes.md);
+    - N > 0 (set by gunicorn.conf.py for the Procfile's gevent workers): Django's psycopg pool,
+      at most N connections per process shared by all its requests (``CONN_MAX_AGE=0``, as the
+      pool requires). A request waits at most ``DATABASE_POOL_TIMEOUT`` seconds for a connection,
+      then fails with a 503 (an exhausted pool or a dead database answer fast, never hang), and
+      the pool checks a connection before lending it (``CONN_HEALTH_CHECKS``), so a PostgreSQL
+      restart is survived without restarting the app (docs/benchmark.md, Server model).
+
+    connect_timeout makes a lost database fail fast (503) instead of hanging. TLS comes from the
+    URL: django-environ puts every query parameter in OPTIONS, which go to psycopg as libpq
+    keywords (?sslmode=require, or verify-full&sslrootcert=…); docs/configuration.md.
     """
     if not url:
         raise ImproperlyConfigured(
@@ -146,8 +153,20 @@ def database_settings(url: str) -> dict:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
     db.setdefault("OPTIONS", {})
     db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
-    db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     db["CONN_HEALTH_CHECKS"] = True
+    pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+    if pool_max > 0:
+        db["CONN_MAX_AGE"] = 0
+        db["OPTIONS"]["pool"] = {
+            "min_size": min(env.int("DATABASE_POOL_MIN_SIZE", default=1), pool_max),
+            "max_size": pool_max,
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
+            # A connection idle this long is closed (down to min_size): an idle instance
+            # gives its connections back to RDS.
+            "max_idle": 300,
+        }
+    else:
+        db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     db["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default=None)}
     return db
 

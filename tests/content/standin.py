@@ -10,6 +10,16 @@ request fail and the next succeed; once the script is spent, ``default`` applies
 - ``hang``: no answer until the client gives up (or the server stops);
 - ``content_filter``: Azure's 400 for a prompt its filter refused;
 - ``empty``: a completion with no text.
+
+A request with ``"stream": true`` gets Azure's streamed answer instead (Server-Sent Events,
+chunked): the text in ``stream_pieces`` pieces spread evenly over ``delay`` seconds (the first
+one after ``delay / stream_pieces``, or ``first_token_delay`` when set), then the usage chunk
+when ``stream_options.include_usage`` asks for it, then ``data: [DONE]``. Streamed modes:
+``success``, ``empty``, ``stream_cut`` (the connection drops after half the pieces) and
+``stream_filtered`` (half the pieces, then ``finish_reason: content_filter``); the error modes
+(``500``, ``429``, ``hang``, ``content_filter``) answer as above before any chunk.
+``streams_finished`` counts the streams written to their end, ``streams_abandoned`` those the
+client hung up on.
 """
 
 from __future__ import annotations
@@ -32,6 +42,11 @@ class OpenAIStandIn:
         self.default = "success"
         self.retry_after = 1
         self.delay = 0.0
+        self.text = COMPLETION_TEXT
+        self.stream_pieces = 8
+        self.first_token_delay: float | None = None
+        self.streams_finished = 0
+        self.streams_abandoned = 0
         self.requests: list[dict] = []
         self._script: deque[str] = deque()
         self._lock = threading.Lock()
@@ -127,9 +142,11 @@ class OpenAIStandIn:
                             }
                         },
                     )
+                if body.get("stream"):
+                    return self._stream(mode, body)
                 if standin.delay:
                     time.sleep(standin.delay)
-                text = "" if mode == "empty" else COMPLETION_TEXT
+                text = "" if mode == "empty" else standin.text
                 return self._send(
                     200,
                     {
@@ -152,4 +169,68 @@ class OpenAIStandIn:
                     },
                 )
 
+            # --- streamed answers (stream=True) -------------------------------------------
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+
+            def _event(self, payload: dict | str) -> None:
+                data = payload if isinstance(payload, str) else json.dumps(payload)
+                self._chunk(b"data: " + data.encode() + b"\n\n")
+
+            def _stream(self, mode: str, body: dict) -> None:
+                text = "" if mode == "empty" else standin.text
+                pieces = _split(text, standin.stream_pieces) if text else []
+                if mode in ("stream_cut", "stream_filtered"):
+                    pieces = pieces[: max(1, len(pieces) // 2)]
+                n = max(standin.stream_pieces, 1)
+                gap = standin.delay / n
+                first = standin.first_token_delay if standin.first_token_delay is not None else gap
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                base = {"id": "chatcmpl-standin", "object": "chat.completion.chunk"}
+                base |= {"created": int(time.time()), "model": MODEL}
+                try:
+                    # Azure's first chunk: the prompt filter's results, no choices.
+                    self._event({**base, "model": "", "choices": [], "prompt_filter_results": []})
+                    for i, piece in enumerate(pieces):
+                        time.sleep(first if i == 0 else gap)
+                        delta = {"content": piece} if i else {"role": "assistant", "content": piece}
+                        choice = {"index": 0, "delta": delta, "finish_reason": None}
+                        self._event({**base, "choices": [choice]})
+                    if mode == "stream_cut":
+                        self.wfile.flush()
+                        self.connection.shutdown(2)  # mid-answer: no final chunk
+                        self.close_connection = True
+                        return
+                    finish = "content_filter" if mode == "stream_filtered" else "stop"
+                    last = {"index": 0, "delta": {}, "finish_reason": finish}
+                    self._event({**base, "choices": [last]})
+                    if (body.get("stream_options") or {}).get("include_usage"):
+                        usage = {"prompt_tokens": 42, "completion_tokens": 17, "total_tokens": 59}
+                        self._event({**base, "choices": [], "usage": usage})
+                    self._event("[DONE]")
+                    self._chunk(b"")
+                except OSError:  # the client hung up
+                    with standin._lock:
+                        standin.streams_abandoned += 1
+                    self.close_connection = True
+                    return
+                with standin._lock:
+                    standin.streams_finished += 1
+
         return Handler
+
+
+def _split(text: str, n: int) -> list[str]:
+    """``text`` in ``n`` consecutive pieces (fewer when it is shorter), joined back exactly."""
+    n = max(1, min(n, len(text)))
+    size, extra = divmod(len(text), n)
+    pieces, start = [], 0
+    for i in range(n):
+        end = start + size + (1 if i < extra else 0)
+        pieces.append(text[start:end])
+        start = end
+    return pieces
