@@ -33,13 +33,17 @@ RESERVED_FOR_COMMANDS = 2
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = min(int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count())), 8)
-worker_class = "gevent"
+# gunicorn's gevent worker, accepting only while a request slot is free (huntaze/gunicorn_worker.py).
+worker_class = "huntaze.gunicorn_worker.GeventWorker"
 # Concurrent connections per worker (clients waiting on the model included). Past it, new
 # connections wait in the listen backlog rather than pile up in a worker.
 worker_connections = int(os.environ.get("WEB_WORKER_CONNECTIONS", 200))
 timeout = 60
 graceful_timeout = 50
-keepalive = 5
+# One request per connection, as the sync workers always did: a kept-alive connection would bring
+# its next request to this worker however busy it is (the load balancer keeps its own client
+# connections; it opens one to the instance per request).
+keepalive = int(os.environ.get("WEB_KEEPALIVE", 0))
 max_requests = 0
 accesslog = None  # one JSON line per request comes from huntaze.middleware instead
 errorlog = "-"
@@ -63,7 +67,7 @@ def on_starting(server):
     if "DATABASE_POOL_MAX_SIZE" in os.environ:
         return
     name = server.cfg.worker_class_str.rsplit(".", 1)[-1].lower()
-    name = {"syncworker": "sync"}.get(name, name)
+    name = {"syncworker": "sync"}.get(name, name)  # "gthread", "geventworker", …
     os.environ["DATABASE_POOL_MAX_SIZE"] = str(pool_size(name, server.cfg.workers))
 
 
@@ -75,7 +79,9 @@ def post_worker_init(worker):
     monkey-patching (``preload_app``, an import added to this file) would make every query block
     all the worker's greenlets, silently; this makes it a start-up failure instead.
     """
-    if worker.__class__.__module__ != "gunicorn.workers.ggevent":
+    from gunicorn.workers.ggevent import GeventWorker
+
+    if not isinstance(worker, GeventWorker):
         return
     from gevent import monkey
     from psycopg import waiting

@@ -335,13 +335,18 @@ class Driver:
         result["fallback_tokens_used"] = self.signin_fallbacks
         return result
 
-    async def run(self, *, warmup: float, duration: float, floor: bool = False) -> float:
-        """Drive the mix (or the floor) for warmup + duration; return the measured seconds."""
+    async def run(
+        self, *, warmup: float, duration: float, floor: bool = False, keep_late: bool = False
+    ) -> float:
+        """Drive the mix (or the floor) for warmup + duration; return the measured seconds.
+
+        ``keep_late``: also count the requests started in the window that end after it (a
+        server that stalls shows as slow requests, not as no requests)."""
         self.recorder = Recorder()
         start = time.perf_counter()
         t0 = start + warmup
         t1 = t0 + duration
-        self.recorder.window(t0, t1)
+        self.recorder.window(t0, float("inf") if keep_late else t1)
         step = self._floor_step if floor else self.step
 
         async def loop(client: Client) -> None:

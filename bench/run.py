@@ -13,7 +13,11 @@
    PostgreSQL connections (pg_stat_activity) every 100 ms throughout.
 5. The table, then bench-results.json; everything started is stopped, also on Ctrl-C or error.
 
-``BENCH_SERVERS=sync,gthread,granian`` repeats 3-5 per server model and prints them side by side.
+6. The slow-model scenario (bench/slow_model.py) on the same server: a local Azure stand-in that
+   takes ``BENCH_MODEL_SECONDS`` per answer, the mix with and without creators generating.
+
+``BENCH_SERVERS=gevent,sync,gthread,granian`` repeats 3-6 per server model and prints them side
+by side (default ``gevent,sync``: the Procfile's line and the sync workers it replaced).
 """
 
 from __future__ import annotations
@@ -36,11 +40,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
 
+from bench import slow_model
 from bench.driver import ENDPOINTS, Driver, parse_mix, summarize
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-SERVER_MODELS = ("sync", "gthread", "granian")
+SERVER_MODELS = ("gevent", "sync", "gthread", "granian")
 
 
 def _env_float(name: str, default: float) -> float:
@@ -71,7 +76,7 @@ class Config:
     def from_env(cls) -> Config:
         duration = _env_float("BENCH_DURATION", 60)
         warmup = _env_float("BENCH_WARMUP", 10)
-        servers = os.environ.get("BENCH_SERVERS", "sync").replace(" ", "")
+        servers = os.environ.get("BENCH_SERVERS", "gevent,sync").replace(" ", "")
         servers_list = list(SERVER_MODELS) if servers == "all" else servers.split(",")
         for s in servers_list:
             if s not in SERVER_MODELS:
@@ -198,11 +203,20 @@ def procfile_web_command() -> list[str]:
 
 
 def server_command(model: str, cfg: Config, port: int) -> list[str]:
-    if model == "sync":
+    if model == "gevent":
         return procfile_web_command()  # exactly the production line (gunicorn.conf.py)
+    # The others: the same line and config file; command-line settings override the file's
+    # (gunicorn.conf.py sizes the database pool from the final worker class and count).
+    if model == "sync":
+        return [*procfile_web_command(), "--worker-class", "sync"]
     if model == "gthread":
-        # The same line and config file; command-line settings override the file's.
-        return [*procfile_web_command(), "--worker-class", "gthread", "--threads", str(cfg.threads)]
+        # worker_connections = threads: a worker accepts no more connections than it has
+        # threads, so a request never queues behind a busy worker while another is idle.
+        threads = str(cfg.threads)
+        return [
+            *procfile_web_command(),
+            *("--worker-class", "gthread", "--threads", threads, "--worker-connections", threads),
+        ]
     # granian: WSGI, one process per worker, a small fixed number of blocking threads
     # (its default of hundreds of threads was measured slow, docs/performance-notes.md).
     return [
@@ -329,10 +343,14 @@ def run_server_model(
     password: str,
     secret: str,
     logs: Path,
+    slow: slow_model.SlowModelConfig | None = None,
+    model_standin: slow_model.ModelStandIn | None = None,
 ) -> dict:
     recreate_database(pg_url, cfg.database, template=seed_db)
     port = free_port()
     env = production_env(with_database(pg_url, cfg.database), port, cfg.workers, secret)
+    if model_standin is not None:
+        env.update(model_standin.server_env())
     sampler = ConnectionSampler(pg_url, cfg.database)
     sampler.start()
     server = None
@@ -356,7 +374,7 @@ def run_server_model(
             "server_pid": server.proc.pid,
             "workers": cfg.workers,
         }
-        if model != "sync":
+        if model in ("gthread", "granian"):
             result["threads"] = cfg.threads if model == "gthread" else min(cfg.threads, 2)
 
         async def phases() -> None:
@@ -402,7 +420,21 @@ def run_server_model(
             result["floor"] = floor
             driver.close()
 
-        asyncio.run(phases())
+        async def phases_and_slow_model() -> None:
+            await phases()
+            if model_standin is not None and slow is not None:
+                # The slow-model scenario (bench/slow_model.py), on the same server.
+                print(f"[bench] {model}: slow model, 2 x ({slow.warmup:g} + {slow.duration:g} s)")
+                result["slow_model"] = await slow_model.run(
+                    host=HOST,
+                    port=port,
+                    manifest=manifest,
+                    password=password,
+                    sampler=sampler,
+                    cfg=slow,
+                )
+
+        asyncio.run(phases_and_slow_model())
         sampler.phase = "done"
         time.sleep(0.25)
     finally:
@@ -484,6 +516,8 @@ def format_run(result: dict) -> str:
     rows.append(
         "targets: " + ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in result["targets"].items())
     )
+    if result.get("slow_model"):
+        rows += ["", slow_model.format_report(result["slow_model"])]
     return "\n".join(rows)
 
 
@@ -507,6 +541,7 @@ def format_side_by_side(runs: list[dict]) -> str:
         f"{'peak PG connections':<34}" + "".join(f"{r['pg_connections']['peak']:>20}" for r in runs)
     )
     rows.append(f"{'errors':<34}" + "".join(f"{r['mix']['overall']['errors']:>20}" for r in runs))
+    rows += slow_model.side_by_side_rows(runs)
     return "\n".join(rows)
 
 
@@ -522,14 +557,19 @@ def main() -> int:
     cfg = Config.from_env()
     parse_mix(cfg.mix_spec)  # fail early on a bad BENCH_MIX
     started = time.time()
+    load_at_start = os.getloadavg()
+    print(f"[bench] load average at start: {' '.join(f'{x:.2f}' for x in load_at_start)}")
     pg_url, embedded = server_url()
     seed_db = f"{cfg.database}_seed"
     password = secrets.token_urlsafe(18)
     secret = secrets.token_urlsafe(48)  # this run's DJANGO_SECRET_KEY (and JWT signing key)
     runs: list[dict] = []
+    slow = slow_model.SlowModelConfig.from_env()
+    model_standin = None
     with tempfile.TemporaryDirectory(prefix="huntaze-bench-") as tmp:
         logs = Path(tmp)
         try:
+            model_standin = slow_model.start(slow)
             t = time.perf_counter()
             print(
                 f"[bench] PostgreSQL: {'embedded (huntaze.devdb)' if embedded else 'DATABASE_URL'}"
@@ -563,12 +603,16 @@ def main() -> int:
                         password=password,
                         secret=secret,
                         logs=logs,
+                        slow=slow,
+                        model_standin=model_standin,
                     )
                 )
                 print()
                 print(format_run(runs[-1]))
                 print()
         finally:
+            if model_standin is not None:
+                model_standin.stop()
             if not cfg.keep_db:
                 drop_database(pg_url, cfg.database)
                 drop_database(pg_url, seed_db)
@@ -578,6 +622,8 @@ def main() -> int:
     config["mix"] = parse_mix(cfg.mix_spec)
     config["postgres"] = "embedded" if embedded else "DATABASE_URL"
     config["cpu_count"] = os.cpu_count()
+    config["slow_model"] = asdict(slow)
+    config["load_average_at_start"] = load_at_start
     report = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "config": config,
@@ -591,6 +637,7 @@ def main() -> int:
                 "ratio_mix_to_floor": r["ratio_mix_to_floor"],
                 "peak_pg_connections": r["pg_connections"]["peak"],
                 "errors": r["mix"]["overall"]["errors"] + r["signin"]["errors"],
+                **slow_model.summary(r),
             }
             for r in runs
         },

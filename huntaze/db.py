@@ -1,19 +1,116 @@
-"""Database connection plumbing shared by every app."""
+"""Database connection plumbing shared by every app: the per-worker request slots and handing a
+connection back before a slow upstream call (docs/benchmark.md, Server model).
+
+Under the Procfile's gevent workers each process has a pool of ``DATABASE_POOL_MAX_SIZE``
+connections (huntaze/settings/base.py). ``RequestSlotMiddleware`` lets that many requests of a
+worker run at once and queues the others in arrival order, as the listen backlog queued them for
+sync workers, so a burst (50 sign-ins hashing Argon2 at once) waits its turn instead of timing
+out on the pool: the pool's short timeout is then only ever reached when the database itself is
+gone (a fast 503). A request about to wait on Azure OpenAI or Stripe calls
+``connection_release()``: its connection goes back to the pool and its slot to the next request,
+so slow upstream calls never hold back the others. Without the pool (sync workers, tests,
+``manage.py``) both do nothing.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from django.db import connection
+
+# threading objects are gevent's once the worker has monkey-patched: per greenlet / cooperative.
+_state = threading.local()
+_slots_lock = threading.Lock()
+_slots: _Slots | None = None
+_on_free: list[Callable[[], object]] = []
+
+
+class _Slots:
+    """A semaphore that also says how many slots are free, and calls back when one frees."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.free = size
+        self._semaphore = threading.Semaphore(size)
+
+    def acquire(self) -> None:
+        self._semaphore.acquire()
+        self.free -= 1
+
+    def release(self) -> None:
+        self.free += 1
+        self._semaphore.release()
+        for callback in _on_free:
+            callback()
+
+
+def _pool_size() -> int:
+    pool = connection.settings_dict["OPTIONS"].get("pool")
+    return int(pool.get("max_size", 0)) if isinstance(pool, dict) else 0
+
+
+def _request_slots() -> _Slots | None:
+    global _slots
+    size = _pool_size()
+    if size <= 0:
+        return None
+    if _slots is None or _slots.size != size:
+        with _slots_lock:
+            if _slots is None or _slots.size != size:
+                _slots = _Slots(size)
+    return _slots
+
+
+def request_slots_exhausted() -> bool:
+    """Every request slot of this worker is taken (its gevent server stops accepting)."""
+    slots = _request_slots()
+    return slots is not None and slots.free <= 0
+
+
+def request_slots_on_free(callback: Callable[[], object]) -> None:
+    """Call ``callback`` whenever a request slot is given back (huntaze/gunicorn_worker.py)."""
+    _on_free.append(callback)
+
+
+def request_slot_acquire() -> None:
+    slots = _request_slots()
+    if slots is not None and not getattr(_state, "held", None):
+        slots.acquire()
+        _state.held = slots
+
+
+def request_slot_release() -> None:
+    held = getattr(_state, "held", None)
+    if held:
+        _state.held = None
+        held.release()
+
+
+class RequestSlotMiddleware:
+    """At most ``DATABASE_POOL_MAX_SIZE`` requests of a worker run at once (see module doc)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_slot_acquire()
+        try:
+            return self.get_response(request)
+        finally:
+            # A streamed answer goes on without a slot: it only waits on the model.
+            request_slot_release()
 
 
 def connection_release() -> None:
-    """Give this request's database connection back before a slow upstream call.
+    """Give this request's database connection and its slot back before a slow upstream call.
 
-    Under the Procfile's gevent workers the connection comes from a small per-process pool
-    (huntaze/settings/base.py): a request that kept it while Azure OpenAI writes for 45 s, or
-    Stripe answers in 10 s, would starve every other request of its worker. The next query of the
-    request takes a connection from the pool again. With persistent connections (sync workers,
-    tests, ``manage.py``) and inside a transaction this does nothing.
+    A request that kept its pooled connection while Azure OpenAI writes for 45 s, or Stripe
+    answers in 10 s, would starve every other request of its worker. The next query of the
+    request takes a connection from the pool again (without a slot: it is short). Inside a
+    transaction, and without the pool, this does nothing.
     """
     if connection.in_atomic_block or not connection.settings_dict["OPTIONS"].get("pool"):
         return
     connection.close()
+    request_slot_release()

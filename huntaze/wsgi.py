@@ -10,3 +10,9 @@ application = get_wsgi_application()
 from huntaze.checks import require_complete_configuration  # noqa: E402
 
 require_complete_configuration()
+
+# Import every view now, not on each worker's first request (half a second on this machine
+# kind, which the first creator to reach a fresh worker would wait).
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018

@@ -35,6 +35,14 @@ def test_bench_smoke(tmp_path):
         BENCH_ASSETS="20",
         BENCH_INVITES="5",
         BENCH_MIX="foundation",
+        BENCH_SERVERS="gevent",
+        BENCH_SLOW_DURATION="2",
+        BENCH_SLOW_WARMUP="0.5",
+        BENCH_SLOW_CLIENTS="2",
+        BENCH_SLOW_GENERATORS="2",
+        BENCH_SLOW_MIX="foundation",
+        BENCH_MODEL_SECONDS="0.5",
+        BENCH_MODEL_PIECES="5",
         BENCH_DATABASE=database,
         BENCH_OUTPUT=str(output),
     )
@@ -51,7 +59,7 @@ def test_bench_smoke(tmp_path):
 
     report = json.loads(output.read_text())
     assert report["config"]["clients"] == 5
-    assert [r["server"] for r in report["runs"]] == ["sync"]
+    assert [r["server"] for r in report["runs"]] == ["gevent"]
     run = report["runs"][0]
     # The Procfile's web: line, as is.
     assert run["command"] == [
@@ -78,6 +86,18 @@ def test_bench_smoke(tmp_path):
     assert floor["rps"] > 0 and floor["p95_ms"] > 0
     assert run["ratio_mix_to_floor"] > 0
 
+    # The slow-model scenario: the mix alone and while creators generate (streamed and JSON).
+    slow = run["slow_model"]
+    assert "-- slow model" in proc.stdout
+    for phase in ("alone", "generating"):
+        assert slow[phase]["requests"] > 0 and slow[phase]["errors"] == 0, slow[phase]
+        assert "over_1s" in slow[phase]
+    generations = slow["generations"]
+    assert generations["completed"] > 0 and generations["errors"] == 0, generations
+    assert generations["streamed"] > 0 and generations["first_delta_max_ms"] > 0
+    assert set(slow["pg_connections"]) == {"alone", "generating"}
+    assert set(slow["targets"]) >= {"mix_p95_under_100ms_while_generating", "zero_errors"}
+
     pg = run["pg_connections"]
     assert 1 <= pg["peak"] <= 10 and pg["samples"] > 10
     assert set(run["targets"]) == {
@@ -87,7 +107,7 @@ def test_bench_smoke(tmp_path):
         "mix_at_least_60pct_of_floor",
         "at_most_10_pg_connections",
     }
-    assert report["summary"]["sync"]["floor_rps"] == floor["rps"]
+    assert report["summary"]["gevent"]["floor_rps"] == floor["rps"]
 
     # Everything it started is gone: the server, and its databases.
     with pytest.raises(ProcessLookupError):

@@ -85,6 +85,9 @@ MIDDLEWARE = [
     "huntaze.middleware.HealthCheckMiddleware",
     # One JSON log line per request + X-Request-Id (health probes above it are not logged).
     "huntaze.middleware.RequestLogMiddleware",
+    # gevent workers: as many requests at once as the worker has pooled connections, the others
+    # queued in arrival order (huntaze/db.py); nothing without the pool.
+    "huntaze.db.RequestSlotMiddleware",
     # Early, so errors answered before the view (413, a foreign Host) speak the client's language.
     "django.middleware.locale.LocaleMiddleware",
     "huntaze.middleware.ApiPathMiddleware",

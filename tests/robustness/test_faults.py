@@ -58,7 +58,9 @@ def _create_user_and_token(env: dict[str, str]) -> str:
 def test_postgres_stopped_and_restarted_under_a_stream_of_requests():
     """Four clients call GET /api/content (authentication + query) without pause while
     PostgreSQL stops for ~3 s and comes back: every answer is a 200 or a 503 in the error shape
-    within 5 s, never a 500 or a dropped connection, and the same gunicorn serves 200s again."""
+    within 5 s (the pool waits 2 s for a connection), never a 500 or a dropped connection, every
+    answer given while the database is down is a 503, and the same gunicorn (the Procfile's:
+    gevent workers, the database pool) serves 200s again."""
     pg = EmbeddedPostgres("faults")
     server = None
     try:
@@ -108,7 +110,10 @@ def test_postgres_stopped_and_restarted_under_a_stream_of_requests():
         statuses = {r[1] for r in results}
         assert statuses <= {200, 503}, sorted(statuses)
         assert max(r[3] for r in results) < 5, max(r[3] for r in results)
-        during = [r for r in results if stopped_at + 0.5 < r[0] < restarted_at - 0.2]
+        # Every answer given while the database was down is a 503. (A request waiting for a
+        # pooled connection when PostgreSQL comes back is served: it may answer 200 after the
+        # restart, so answers are placed by when they were given, not when they were asked.)
+        during = [r for r in results if stopped_at + 0.5 < r[0] + r[3] < restarted_at - 0.1]
         assert during and all(r[1] == 503 for r in during), {r[1] for r in during}
         for _, status, body, _ in results:
             if status == 503:

@@ -61,13 +61,76 @@ def test_persistent_connections_with_health_checks():
     assert '"connect_timeout": 3' in out
 
 
-@pytest.mark.parametrize(
-    ("web_concurrency", "workers"), [("1", 1), ("4", 4), ("10", 10), ("64", 10)]
-)
-def test_gunicorn_never_runs_more_than_10_workers(monkeypatch, web_concurrency, workers):
-    # Sync workers hold one persistent connection each: workers == connections per instance.
+@pytest.mark.slow
+def test_pooled_connections_when_gunicorn_sizes_the_pool():
+    """gevent workers (gunicorn.conf.py sets DATABASE_POOL_MAX_SIZE): Django's psycopg pool,
+    no persistent connections, a short wait for a connection, the pool's check on lend."""
+    env_out = _shell_with(TEST_DATABASE_URL, DATABASE_POOL_MAX_SIZE="4")
+    assert "CONN [0, true]" in env_out
+    assert '"pool": {"min_size": 1, "max_size": 4, "timeout": 2.0, "max_idle": 300}' in env_out
+    assert "CONNECTED" in env_out
+
+
+def _shell_with(database_url: str, **extra: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SECRET_KEY="prod-like-" + "k" * 64,
+        DJANGO_ALLOWED_HOSTS="api.huntaze.test",
+        **extra,
+    )
+    return manage("shell", "-c", CONNECT, env=env, check=True).stdout
+
+
+def _gunicorn_config(monkeypatch, web_concurrency: str) -> dict:
     monkeypatch.setenv("WEB_CONCURRENCY", web_concurrency)
-    config = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    # Recorded so that the value on_starting() puts in os.environ is undone after the test.
+    monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", "")
+    monkeypatch.delenv("DATABASE_POOL_MAX_SIZE")
+    return runpy.run_path(str(REPO / "gunicorn.conf.py"))
+
+
+class _Cfg:
+    def __init__(self, worker_class_str: str, workers: int) -> None:
+        self.worker_class_str, self.workers = worker_class_str, workers
+
+
+class _Server:
+    def __init__(self, worker_class_str: str, workers: int) -> None:
+        self.cfg = _Cfg(worker_class_str, workers)
+
+
+@pytest.mark.parametrize(
+    ("web_concurrency", "workers"), [("1", 1), ("2", 2), ("4", 4), ("8", 8), ("64", 8)]
+)
+def test_the_web_workers_hold_at_most_8_of_the_10_connections(
+    monkeypatch, web_concurrency, workers
+):
+    """gevent workers, each with a pool of (10 - 2) // workers connections: with the 2 kept for
+    the commands run beside them (release, purges), an instance never holds more than 10."""
+    config = _gunicorn_config(monkeypatch, web_concurrency)
     assert config["workers"] == workers
-    assert config["worker_class"] == "sync"
-    assert config.get("threads", 1) == 1
+    assert config["worker_class"] == "huntaze.gunicorn_worker.GeventWorker"
+    assert 0 < config["worker_connections"] <= 1000
+    config["on_starting"](_Server("gevent", workers))
+    pool = int(os.environ["DATABASE_POOL_MAX_SIZE"])
+    assert pool >= 1 and workers * pool + config["RESERVED_FOR_COMMANDS"] <= 10
+    assert pool == {1: 8, 2: 4, 4: 2, 8: 1}[workers]
+
+
+@pytest.mark.parametrize(
+    ("worker_class", "expected"),
+    [("sync", "0"), ("gthread", "4"), ("gunicorn.workers.ggevent.GeventWorker", "4")],
+)
+def test_the_pool_follows_the_final_worker_class(monkeypatch, worker_class, expected):
+    """A command-line --worker-class (the benchmark's candidates) overrides the file's: sync
+    workers keep one persistent connection each (no pool)."""
+    config = _gunicorn_config(monkeypatch, "2")
+    config["on_starting"](_Server(worker_class, 2))
+    assert os.environ["DATABASE_POOL_MAX_SIZE"] == expected
+
+
+def test_the_shutdown_lets_a_45_second_generation_finish(monkeypatch):
+    config = _gunicorn_config(monkeypatch, "2")
+    assert config["graceful_timeout"] > 45
+    assert config["timeout"] > 45
