@@ -25,11 +25,13 @@ class ContentAsset(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_assets"
     )
-    title = models.CharField(max_length=200)
+    # Text columns without a length limit: the API's bounds (content/serializers.py) apply to
+    # what creators send, not to rows imported from the old app (docs/migration.md).
+    title = models.CharField(max_length=None)
     content = models.TextField(blank=True, default="")
     type = models.CharField(max_length=16, choices=ContentType.choices)
-    category = models.CharField(max_length=100, null=True, blank=True)
-    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    category = models.CharField(max_length=None, null=True, blank=True)
+    tags = ArrayField(models.CharField(max_length=None), default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
