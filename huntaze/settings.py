@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "invites",
     "billing",
     "content",
+    "legacy",  # manage.py import_legacy and the bcryptjs hasher (docs/migration.md)
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,9 @@ AUTHENTICATION_BACKENDS = [
 PRODUCTION_PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Verifies the imported Prisma-era bcryptjs hashes; after Argon2, so the first sign-in
+    # upgrades them (legacy/hashers.py, docs/migration.md).
+    "legacy.hashers.BcryptjsPasswordHasher",
 ]
 PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS
 if TESTING:
@@ -313,6 +317,8 @@ AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
 AI_RETRY_BACKOFF_SECONDS = env.float("AI_RETRY_BACKOFF_SECONDS", default=0.5)
 AI_TOTAL_DEADLINE_SECONDS = env.float("AI_TOTAL_DEADLINE_SECONDS", default=45.0)
 INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=30)
+# The Prisma-era database `manage.py import_legacy` reads when --source is not given.
+LEGACY_DATABASE_URL = env.str("LEGACY_DATABASE_URL", default="")
 
 # --- email -----------------------------------------------------------------------------------
 if "EMAIL_URL" in env:
