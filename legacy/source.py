@@ -144,7 +144,7 @@ class LegacySource:
         self._conn = conn
         try:
             # The first statement opens the snapshot every later query reads.
-            self.snapshot_at = conn.execute("SELECT now()").fetchone()[0]
+            self.snapshot_at = self.fetch_all("SELECT now()")[0][0]
             self._check_schema()
         except BaseException:
             conn.close()
@@ -165,13 +165,13 @@ class LegacySource:
         return self._conn
 
     def _check_schema(self) -> None:
-        rows = self.conn.execute(
+        rows = self.fetch_all(
             """
             SELECT table_name, column_name FROM information_schema.columns
             WHERE table_schema = ANY (current_schemas(false)) AND table_name = ANY (%s)
             """,
             [list(REQUIRED_COLUMNS)],
-        ).fetchall()
+        )
         found: dict[str, set[str]] = {}
         for table, column in rows:
             found.setdefault(table, set()).add(column)
@@ -195,21 +195,34 @@ class LegacySource:
 
     # --- reads (every one inside the snapshot) -------------------------------------------------
 
+    def _failed(self, exc: psycopg.Error) -> SourceError:
+        return SourceError(
+            f"the legacy database {self.description} failed during the import: "
+            f"{_one_line(exc, self.url)} (batches already written are kept; run the command "
+            "again to carry on)"
+        )
+
     def fetch_all(self, query: str, params=None) -> list[tuple]:
-        return self.conn.execute(query, params).fetchall()
+        try:
+            return self.conn.execute(query, params).fetchall()
+        except psycopg.Error as exc:
+            raise self._failed(exc) from None
 
     def count(self, table: str) -> int:
         # ``table`` is one of REQUIRED_COLUMNS' keys, never user input.
         assert table in REQUIRED_COLUMNS
-        return self.conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+        return self.fetch_all(f'SELECT count(*) FROM "{table}"')[0][0]  # noqa: S608
 
     def stream(self, query: str, *, batch_size: int, params=None) -> Iterator[list[tuple]]:
         """Rows of ``query`` in lists of ``batch_size``, through a server-side cursor."""
-        with self.conn.cursor(name="legacy_stream") as cursor:
-            cursor.itersize = batch_size
-            cursor.execute(query, params)
-            while True:
-                rows = cursor.fetchmany(batch_size)
-                if not rows:
-                    return
-                yield rows
+        try:
+            with self.conn.cursor(name="legacy_stream") as cursor:
+                cursor.itersize = batch_size
+                cursor.execute(query, params)
+                while True:
+                    rows = cursor.fetchmany(batch_size)
+                    if not rows:
+                        return
+                    yield rows
+        except psycopg.Error as exc:
+            raise self._failed(exc) from None

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
 
 INSERT = "insert"
@@ -124,13 +125,14 @@ def _write(target: Target, rows: list[Planned], after_write: AfterWrite | None) 
     return written
 
 
-def _reason(exc: DatabaseError) -> str:
-    cause = exc.__cause__
-    diag = getattr(cause, "diag", None)
+def _reason(exc: Exception) -> str:
+    # Django wraps psycopg's errors (the cause); COPY raises psycopg's own. Only the primary
+    # message and the constraint name: the detail and context lines quote the row's values.
+    diag = getattr(exc, "diag", None) or getattr(exc.__cause__, "diag", None)
     if diag is not None and diag.message_primary:
         constraint = f" ({diag.constraint_name})" if diag.constraint_name else ""
         return f"cannot be stored: {diag.message_primary}{constraint}"
-    return f"cannot be stored: {' '.join(str(exc).split())[:200]}"
+    return f"cannot be stored: {exc.__class__.__name__}"
 
 
 def write_batch(
@@ -146,7 +148,7 @@ def write_batch(
     try:
         with transaction.atomic():
             return _write(target, rows, after_write), []
-    except DatabaseError as exc:
+    except (DatabaseError, psycopg.DataError, psycopg.IntegrityError) as exc:
         if len(rows) == 1:
             return [], [Failure(rows[0], _reason(exc))]
     written: list[Planned] = []

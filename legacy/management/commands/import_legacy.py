@@ -18,7 +18,7 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
 from legacy.importer import DEFAULT_BATCH_SIZE, ImportBusy, run_import
-from legacy.source import LegacySource, SourceError, describe
+from legacy.source import LegacySource, SourceError
 
 
 def _one_line(exc: BaseException) -> str:
@@ -65,12 +65,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except ImportBusy as exc:
             raise CommandError(str(exc)) from None
-        except psycopg.Error as exc:
-            raise CommandError(
-                f"the legacy database {describe(url)} failed during the import: {_one_line(exc)} "
-                "(batches already written are kept; run the command again to carry on)"
-            ) from None
-        except DatabaseError as exc:
+        except (DatabaseError, psycopg.Error) as exc:  # ours: reads of the source raise SourceError
             raise CommandError(
                 f"this product's database failed during the import: {_one_line(exc)} "
                 "(batches already written are kept; run the command again to carry on)"
