@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test lint format bench check-deploy clean-db
+.PHONY: setup run test lint format bench bench-import check-deploy clean-db
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ format: setup
 # Tune with BENCH_* variables, e.g. `make bench BENCH_SERVERS=sync,gthread,granian`.
 bench: setup
 	$(PY) -m bench
+
+# The import of the Prisma-era database (docs/migration.md): 10,000 users + 100,000 assets.
+bench-import: setup
+	$(PY) -m bench.legacy
 
 check-deploy: setup
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
