@@ -1,4 +1,4 @@
-"""Content assets (SPEC section 3)."""
+"""Content assets and the AI quota counter (docs/data-model.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,17 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+
+# Bounds of what the API accepts (docs/api.md, Content). The columns have no length limit:
+# rows imported from the Prisma-era app were never held to these bounds (docs/migration.md).
+TITLE_MAX = 200
+CONTENT_MAX = 20_000
+CATEGORY_MAX = 100
+TAGS_MAX = 20
+TAG_MAX = 50
+METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 32
+PROMPT_MAX = 2_000
 
 
 class ContentType(models.TextChoices):
@@ -25,8 +36,6 @@ class ContentAsset(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_assets"
     )
-    # Text columns without a length limit: the API's bounds (content/serializers.py) apply to
-    # what creators send, not to rows imported from the old app (docs/migration.md).
     title = models.CharField(max_length=None)
     content = models.TextField(blank=True, default="")
     type = models.CharField(max_length=16, choices=ContentType.choices)

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from content import ai_client, prompts
-from content.models import AiUsage, ContentAsset
+from content.models import CONTENT_MAX, AiUsage, ContentAsset
 from content.selectors import usage_month
 from huntaze.exceptions import QuotaExceeded
 
@@ -20,7 +20,6 @@ logger = logging.getLogger("huntaze.content")
 
 UNLIMITED = -1
 TITLE_FROM_PROMPT_MAX = 80
-CONTENT_MAX = 20_000
 EDITABLE_FIELDS = ("title", "content", "type", "category", "tags", "metadata")
 
 

@@ -34,6 +34,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from huntaze.emails import normalize_email
 from huntaze.exceptions import Conflict, ValidationFailed
 from invites.models import BetaInvite, InviteStatus
 
@@ -51,10 +52,6 @@ ISSUE_MANY_MAX = 1000
 def invite_code_generate() -> str:
     """16 upper-case hex characters (64 bits) from the OS CSPRNG."""
     return secrets.token_hex(8).upper()
-
-
-def _normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 def _normalize_code(code: str) -> str:
@@ -102,7 +99,7 @@ def _lock_email(email: str) -> None:
 def invite_pending_for(*, email: str) -> BetaInvite | None:
     return (
         BetaInvite.objects.pending()
-        .filter(email=_normalize_email(email))
+        .filter(email=normalize_email(email))
         .order_by("-created_at")
         .first()
     )
@@ -137,7 +134,7 @@ def invite_issue(
     an existing pending invite is returned unchanged. Raises ``ValidationFailed`` for an
     invalid email or duration.
     """
-    email = _normalize_email(email)
+    email = normalize_email(email)
     if not invite_email_is_valid(email):
         raise ValidationFailed(fields={"email": [_("Adresse email invalide.")]})
     days = _check_expires_in_days(expires_in_days)
@@ -161,7 +158,7 @@ def invite_issue_many(
     Duplicates (case-insensitive) resolve to the same invite (``created`` only on the first).
     Locks are taken in sorted order so two overlapping bulk issues cannot deadlock.
     """
-    normalized = [_normalize_email(e) for e in emails]
+    normalized = [normalize_email(e) for e in emails]
     bad = {
         str(i): [_("Adresse email invalide.")]
         for i, e in enumerate(normalized)
@@ -195,7 +192,7 @@ def invite_is_valid(*, email: str, code: str) -> bool:
     """Whether ``code`` is a pending invite for ``email`` (both case-insensitive)."""
     return (
         BetaInvite.objects.pending()
-        .filter(email=_normalize_email(email), code=_normalize_code(code))
+        .filter(email=normalize_email(email), code=_normalize_code(code))
         .exists()
     )
 
@@ -208,7 +205,7 @@ def invite_redeem(*, email: str, code: str, user) -> bool:
     """
     now = timezone.now()
     updated = BetaInvite.objects.filter(
-        email=_normalize_email(email),
+        email=normalize_email(email),
         code=_normalize_code(code),
         used_at__isnull=True,
         revoked_at__isnull=True,
@@ -349,13 +346,6 @@ def invite_send(*, invites: Iterable[BetaInvite]) -> SendReport:
     return report
 
 
-def invite_resend(*, invite: BetaInvite) -> SendReport:
-    """Send ``invite`` again; only a pending invite can be sent (else ``Conflict``)."""
-    if invite.status != InviteStatus.PENDING:
-        raise Conflict(_("Seule une invitation en attente peut être envoyée."))
-    return invite_send(invites=[invite])
-
-
 # --- parsing a pasted list (admin bulk page, create_invites --file) ---------------------------
 
 
@@ -381,7 +371,7 @@ def invite_emails_parse(text: str) -> ParsedEmails:
             entry = raw.strip()
             if not entry:
                 continue
-            email = _normalize_email(entry)
+            email = normalize_email(entry)
             if not invite_email_is_valid(email):
                 parsed.invalid.append((number, entry))
             elif email not in seen:

@@ -1,9 +1,6 @@
-"""The product's own rules the import applies, imported from where they live.
-
-Issue #19 gives each of these one home (``normalize_email`` in ``huntaze/``, the "email taken"
-rule in the accounts selectors); until it lands they are imported from their current modules.
-Moving them is a change of these import lines only.
-"""
+"""The product's own rules the import applies, from their one home each: the email
+normalisation (``huntaze.emails``), the "email taken" rule (``accounts.selectors``) and the
+placeholder of a soft-deleted user (``accounts.services.users``)."""
 
 from __future__ import annotations
 
@@ -12,10 +9,10 @@ from collections.abc import Iterable
 from allauth.account.models import EmailAddress
 from django.db.models.functions import Lower
 
-from accounts.models import User, UserManager
-from accounts.services_users import deleted_email_placeholder, email_is_taken
-
-normalize_email = UserManager.normalize_email
+from accounts.models import User
+from accounts.selectors import email_is_taken
+from accounts.services.users import deleted_email_placeholder
+from huntaze.emails import normalize_email
 
 __all__ = ["deleted_email_placeholder", "email_owners", "emails_taken", "normalize_email"]
 

@@ -28,7 +28,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection, transaction
 
 from accounts.models import User
-from accounts.services_users import user_soft_delete
+from accounts.services.users import user_soft_delete
 from legacy.importer import Owner, Run, unchanged_or_conflict
 from legacy.models import LegacyRecord
 from legacy.rules import deleted_email_placeholder, email_owners, emails_taken, normalize_email
