@@ -109,3 +109,42 @@ def test_a_prisma_database_without_rows_imports_nothing_and_succeeds():
         assert report["conflicts"] == [] and report["problems"] == []
     finally:
         bare.drop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_shown_on_a_terminal_only(prisma):
+    import os
+    import pty
+
+    primary, secondary = pty.openpty()
+    try:
+        environment = production_env(database_url(connection.settings_dict["NAME"]))
+        proc = subprocess.run(
+            [sys.executable, "manage.py", "import_legacy", "--source", prisma.url, "--json"],
+            cwd=REPO,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            timeout=120,
+        )
+        os.close(secondary)
+        secondary = -1
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            terminal += chunk
+    finally:
+        os.close(primary)
+        if secondary != -1:
+            os.close(secondary)
+    assert proc.returncode == 0
+    assert b"content_assets: 7/7" in terminal
+    assert json.loads(proc.stdout)["tables"]["content_assets"]["read"] == 7  # stdout stays JSON
+    # Not a terminal: no progress at all.
+    quiet = manage("--source", prisma.url, "--json")
+    assert quiet.returncode == 0 and quiet.stderr == ""
