@@ -86,7 +86,10 @@ def describe(url: str) -> str:
     if not host:
         query = dict(parse_qsl(parts.query))
         host = f"(socket {query.get('host', 'default')})"
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a malformed port: libpq will say so, this must not raise first
+        port = ":?"
     user = (
         f"{parts.username}:***@"
         if parts.password

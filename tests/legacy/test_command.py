@@ -148,3 +148,20 @@ def test_progress_is_shown_on_a_terminal_only(prisma):
     # Not a terminal: no progress at all.
     quiet = manage("--source", prisma.url, "--json")
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("mysql://u:Pw-123@db/huntaze", "must be postgres://"),
+        ("postgres://u:Pw-123@db.invalid:notaport/huntaze", "cannot connect"),
+    ],
+)
+def test_a_malformed_source_url_is_a_one_line_error(url, fragment):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError) as failure:
+        call_command("import_legacy", "--source", url)
+    message = str(failure.value)
+    assert fragment in message and "\n" not in message and "Pw-123" not in message
