@@ -10,6 +10,8 @@ class HuntazeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from huntaze import checks  # noqa: F401 - registers the start-up guard
+
         # Audit lines of the secrets read while settings were loading (before logging existed).
         secrets = sys.modules.get("huntaze.secrets")
         if secrets is not None:

@@ -13,23 +13,18 @@ from accounts.models import User
 from tests.legacy.conftest import import_legacy
 from tests.legacy.prisma_db import PrismaDatabase
 from tests.ops.conftest import database_url
-from tests.servers import REPO, free_port, production_env
+from tests.servers import REPO, free_port, manage, production_env
 
 pytestmark = pytest.mark.slow
 
 
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = production_env(database_url(connection.settings_dict["NAME"]), **env)
+def import_legacy_process(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """``manage.py import_legacy`` as an operator runs it: production settings, on the test
+    database (so the test sees what it wrote)."""
+    environment = production_env(database_url(connection.settings_dict["NAME"]))
     environment.pop("LEGACY_DATABASE_URL", None)
     environment.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", "import_legacy", *args],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage("import_legacy", *args, env=environment)
 
 
 def assert_one_line_failure(result: subprocess.CompletedProcess, *fragments: str) -> str:
@@ -46,7 +41,7 @@ def assert_one_line_failure(result: subprocess.CompletedProcess, *fragments: str
 def test_a_real_run_exits_0_and_the_creators_are_there(prisma):
     # The old app's own DATABASE_URL works as it is, Prisma's ?schema= included.
     sep = "&" if "?" in prisma.url else "?"
-    result = manage(
+    result = import_legacy_process(
         "--json", LEGACY_DATABASE_URL=f"{prisma.url}{sep}schema=public&connection_limit=5"
     )
     assert result.returncode == 0, result.stderr
@@ -54,7 +49,7 @@ def test_a_real_run_exits_0_and_the_creators_are_there(prisma):
     assert report["tables"]["users"]["imported"] == 11
     assert report["conflicts"]  # conflicts are in the report, not in the exit status
     assert User.objects.filter(email="ann.creator@example.com").exists()
-    again = manage("--source", prisma.url)
+    again = import_legacy_process("--source", prisma.url)
     assert again.returncode == 0, again.stderr
     assert "users" in again.stdout and "Conflicts (" in again.stdout
 
@@ -63,14 +58,16 @@ def test_a_real_run_exits_0_and_the_creators_are_there(prisma):
 def test_an_unreachable_source_fails_in_one_line_without_the_password():
     url = f"postgres://legacy:S3cret-Pw@127.0.0.1:{free_port()}/prisma"
     line = assert_one_line_failure(
-        manage("--source", url), "cannot connect to the legacy database", "legacy:***@127.0.0.1"
+        import_legacy_process("--source", url),
+        "cannot connect to the legacy database",
+        "legacy:***@127.0.0.1",
     )
     assert "S3cret-Pw" not in line
 
 
 @pytest.mark.django_db
 def test_no_source_fails_in_one_line():
-    assert_one_line_failure(manage(), "LEGACY_DATABASE_URL")
+    assert_one_line_failure(import_legacy_process(), "LEGACY_DATABASE_URL")
 
 
 @pytest.mark.django_db
@@ -78,7 +75,9 @@ def test_an_empty_database_is_not_a_prisma_era_database():
     empty = PrismaDatabase(schema=False)
     try:
         assert_one_line_failure(
-            manage("--source", empty.url), "is not a Prisma-era Huntaze database", "users"
+            import_legacy_process("--source", empty.url),
+            "is not a Prisma-era Huntaze database",
+            "users",
         )
     finally:
         empty.drop()
@@ -89,12 +88,16 @@ def test_a_database_missing_a_table_or_column_is_refused_before_anything_is_writ
     partial = PrismaDatabase(rows=False)
     try:
         partial.execute("DROP TABLE beta_invites")
-        assert_one_line_failure(manage("--source", partial.url), "missing table(s) beta_invites")
+        assert_one_line_failure(
+            import_legacy_process("--source", partial.url), "missing table(s) beta_invites"
+        )
         partial.execute('ALTER TABLE users DROP COLUMN "passwordHash"')
         partial.execute(
             'CREATE TABLE beta_invites (id TEXT, email TEXT, code TEXT, "usedAt" TIMESTAMP(3), "createdAt" TIMESTAMP(3))'
         )
-        assert_one_line_failure(manage("--source", partial.url), 'users."passwordHash"')
+        assert_one_line_failure(
+            import_legacy_process("--source", partial.url), 'users."passwordHash"'
+        )
         assert not User.objects.exists()
     finally:
         partial.drop()
@@ -146,7 +149,7 @@ def test_progress_is_shown_on_a_terminal_only(prisma):
     assert b"content_assets: 7/7" in terminal
     assert json.loads(proc.stdout)["tables"]["content_assets"]["read"] == 7  # stdout stays JSON
     # Not a terminal: no progress at all.
-    quiet = manage("--source", prisma.url, "--json")
+    quiet = import_legacy_process("--source", prisma.url, "--json")
     assert quiet.returncode == 0 and quiet.stderr == ""
 
 
