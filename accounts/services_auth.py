@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import RefreshToken, User
 from accounts.tokens import access_token_issue
+from huntaze import metrics
 from huntaze.exceptions import (
     Conflict,
     InvalidCredentials,
@@ -204,7 +205,9 @@ def user_signin(*, request, email: str, password: str) -> User:
     """
     user = authenticate(request, email=_normalize_email(email), password=password)
     if user is None or user.deleted_at is not None or not user.is_active:
+        metrics.signin_observe(success=False)
         raise InvalidCredentials()
+    metrics.signin_observe(success=True)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
 

@@ -39,6 +39,8 @@ from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from huntaze import metrics
+
 _RATE_RE = re.compile(
     r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hr|hour|d|day)s?\s*$", re.I
 )
@@ -110,7 +112,10 @@ def limit_hit(scope: str, identity: str, *, rate_scope: str | None = None) -> fl
     allowed, window = rate
     key, remaining = _bucket(scope, identity, window)
     count = _incr(key, window + 1)
-    return remaining if count > allowed else None
+    if count > allowed:
+        metrics.rate_limited(scope)
+        return remaining
+    return None
 
 
 def limit_peek(scope: str, identity: str) -> float | None:
@@ -120,7 +125,10 @@ def limit_peek(scope: str, identity: str) -> float | None:
         return None
     allowed, window = rate
     key, remaining = _bucket(scope, identity, window)
-    return remaining if (cache.get(key) or 0) >= allowed else None
+    if (cache.get(key) or 0) >= allowed:
+        metrics.rate_limited(scope)
+        return remaining
+    return None
 
 
 def limit_enforce(scope: str, identity: str) -> None:

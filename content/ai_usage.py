@@ -281,16 +281,19 @@ def ai_generation_settle(
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
     )
-    reservation.done = True
     seconds = time.monotonic() - reservation.started
-    transaction.on_commit(
-        lambda: metrics.ai_generation_observe(
+
+    def settled() -> None:
+        # After commit only: a rolled-back settle leaves the reservation to ``release``.
+        reservation.done = True
+        metrics.ai_generation_observe(
             outcome="success",
             seconds=seconds,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
         )
-    )
+
+    transaction.on_commit(settled)
     if row is not None:
         after = ai_cost_usd(prompt_tokens=row[0], completion_tokens=row[1])
         cost = ai_cost_usd(

@@ -18,6 +18,7 @@ from content.serializers import (
     ContentGenerateInput,
     ContentListQuery,
 )
+from huntaze import metrics
 from huntaze.exceptions import NotFound
 from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
 
@@ -34,6 +35,12 @@ class AiGenerateUserThrottle(UserRateThrottle):
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view) -> bool:
+        allowed = super().allow_request(request, view)
+        if not allowed:
+            metrics.rate_limited(self.scope)
+        return allowed
 
 
 class ContentListView(APIView):

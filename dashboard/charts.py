@@ -23,7 +23,7 @@ LIGHT = "#e5e7eb"
 TEXT = "#374151"
 
 WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 36, 8, 10, 24
+LEFT, RIGHT, TOP, BOTTOM = 52, 8, 10, 24
 
 
 def _nice_max(value: float) -> float:
@@ -136,7 +136,7 @@ def cumulative_line(
     def xy(index: int, value: float) -> str:
         return f"{LEFT + slot * (index + 0.5):.1f},{TOP + plot_h * (1 - value / top):.1f}"
 
-    parts = [_axes(top, days, "{:.2f} $")]
+    parts = [_axes(top, days, "{:g} $" if top >= 10 else "{:.2f} $")]
     if budget is not None and budget > 0:
         for ratio, color, label in ((1, RED, "100 %"), (0.8, ORANGE, "80 %")):
             y = TOP + plot_h * (1 - float(budget) * ratio / top)
