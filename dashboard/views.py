@@ -30,6 +30,7 @@ def beta_dashboard(request):
     context = {
         **admin.site.each_context(request),
         "title": _("Tableau de bord de la bêta"),
+        "signups_chart_data": signups,
         "signups_total": sum(n for _day, n in signups),
         "signups_chart": charts.daily_bars(
             _("Inscriptions par jour (30 jours)"),
