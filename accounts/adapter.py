@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.shortcuts import render
 
+from huntaze.emails import normalize_email
 from invites.services import invite_pending_for, invite_redeem
 
 
@@ -55,7 +56,7 @@ def _verified_email(sociallogin) -> str:
     """The provider-verified address of a social login, lower-cased, or ``""``."""
     for address in sociallogin.email_addresses or []:
         if address.verified and address.email:
-            return address.email.strip().lower()
+            return normalize_email(address.email)
     return ""
 
 

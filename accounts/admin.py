@@ -1,4 +1,4 @@
-"""Admin for users, API keys and refresh tokens (SPEC section 5).
+"""Admin for users, API keys and refresh tokens (docs/users.md, Admin).
 
 Staff act through the same services as the API (``user_soft_delete``, ``user_restore``,
 ``api_key_revoke``), never by editing the rows that those services keep consistent. Nothing
@@ -22,9 +22,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import ApiKey, RefreshToken, User
-from accounts.services_keys import api_key_revoke
-from accounts.services_users import refresh_tokens_revoke, user_restore, user_soft_delete
+from accounts.models import ApiKey, RefreshToken, RevocableCredential, User
+from accounts.services.keys import api_key_revoke
+from accounts.services.tokens import refresh_tokens_revoke
+from accounts.services.users import user_restore, user_soft_delete
 from huntaze.exceptions import DomainError
 
 # --- users ------------------------------------------------------------------------------------
@@ -263,10 +264,10 @@ class CredentialStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _status(obj) -> str:
+def _status(obj: RevocableCredential) -> str:
     if obj.revoked_at is not None:
         return _("révoquée")
-    if obj.expires_at is not None and obj.expires_at <= timezone.now():
+    if obj.is_expired:
         return _("expirée")
     return _("active")
 

@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
         from django.contrib import admin
 
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth extensions)
-        from accounts.throttles import admin_login_rate_limited
+        from huntaze.throttles import admin_login_rate_limited
 
         # Rate-limit the admin login (per client IP) without replacing the admin site.
         if not getattr(admin.site.login, "rate_limited", False):

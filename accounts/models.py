@@ -1,4 +1,4 @@
-"""Users, API keys and refresh tokens (SPEC section 3)."""
+"""Users, API keys and refresh tokens (docs/data-model.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from huntaze.emails import normalize_email
 
 
 class Plan(models.TextChoices):
@@ -22,18 +24,13 @@ class Role(models.TextChoices):
     ADMIN = "ADMIN", "Admin"
 
 
-class UserQuerySet(models.QuerySet):
-    def live(self) -> UserQuerySet:
-        """Users that are not soft-deleted: every creator-facing read starts here."""
-        return self.filter(deleted_at__isnull=True)
-
-
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+class UserManager(BaseUserManager):
     use_in_migrations = True
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
-        return (email or "").strip().lower()
+        """Django calls this name; the rule is ``huntaze.emails.normalize_email``."""
+        return normalize_email(email)
 
     def get_by_natural_key(self, username: str) -> User:
         return self.get(email__iexact=self.normalize_email(username))
@@ -93,16 +90,12 @@ class User(AbstractBaseUser):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = UserManager.normalize_email(self.email)
+        self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
 
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
 
     @property
     def is_staff(self) -> bool:
@@ -122,7 +115,22 @@ class User(AbstractBaseUser):
         return self.is_staff
 
 
-class ApiKey(models.Model):
+class RevocableCredential:
+    """What API keys and refresh tokens share: an optional expiry and a revocation time."""
+
+    expires_at: models.DateTimeField
+    revoked_at: models.DateTimeField
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+
+class ApiKey(RevocableCredential, models.Model):
     """A scoped API key. The plain key is shown once; only its SHA-256 digest is stored."""
 
     class Scope(models.TextChoices):
@@ -150,13 +158,8 @@ class ApiKey(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    @property
-    def is_usable(self) -> bool:
-        now = timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
-
-class RefreshToken(models.Model):
+class RefreshToken(RevocableCredential, models.Model):
     """An opaque, single-use refresh token, stored as a SHA-256 digest.
 
     Every token descended from one sign-in shares a ``family``; presenting a spent token revokes

@@ -1,4 +1,4 @@
-"""API-key scopes (SPEC section 4.3).
+"""API-key scopes (docs/users.md, API keys).
 
 A view opts in to API keys by declaring ``required_scopes``, a mapping from HTTP method to the
 scope it needs, e.g. ``{"GET": "content:read", "POST": "content:write"}``. A view without it

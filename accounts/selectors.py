@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -12,7 +13,24 @@ from accounts.models import ApiKey, User
 from billing.selectors import subscription_summary
 from content.models import ContentAsset
 from content.selectors import user_content_stats_annotations
+from huntaze.emails import normalize_email
 from huntaze.exceptions import NotFound
+
+
+def email_is_taken(*, email: str, exclude_user: User | None = None) -> bool:
+    """True when another account holds ``email``, as its login or as an allauth address.
+
+    The one rule of sign-up, profile change, restore and the legacy import: an address that
+    allauth records for someone (even unverified) is theirs, or a password reset or email
+    login could reach the wrong account.
+    """
+    email = normalize_email(email)
+    users = User.objects.filter(email__iexact=email)
+    addresses = EmailAddress.objects.filter(email__iexact=email)
+    if exclude_user is not None:
+        users = users.exclude(pk=exclude_user.pk)
+        addresses = addresses.exclude(user=exclude_user)
+    return users.exists() or addresses.exists()
 
 
 def _subscription_of(user: User) -> dict[str, Any]:

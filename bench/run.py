@@ -34,7 +34,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
-from urllib.request import Request, urlopen
+from urllib.request import urlopen
 
 from bench.driver import ENDPOINTS, Driver, parse_mix, summarize
 
@@ -316,15 +316,6 @@ class Server:
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         self._log.close()
-
-
-def http_get_status(port: int, path: str) -> int:
-    req = Request(f"http://{HOST}:{port}{path}", headers={"X-Forwarded-Proto": "https"})
-    try:
-        with urlopen(req, timeout=5) as resp:  # noqa: S310
-            return resp.status
-    except OSError as exc:
-        return getattr(exc, "code", 0)
 
 
 # --- one server model, all phases ------------------------------------------------------------

@@ -46,7 +46,7 @@ def seed(*, creators: int, assets_per_creator: int, invites: int, password: str)
     from django.utils import timezone
 
     from accounts.models import Plan, Role, User
-    from accounts.tokens import access_token_issue
+    from accounts.services.tokens import access_token_issue
     from billing.models import SubscriptionRecord, SubscriptionStatus
     from content.models import ContentAsset
     from invites.models import BetaInvite

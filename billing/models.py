@@ -11,6 +11,17 @@ from django.utils import timezone
 from accounts.models import Plan
 
 
+class Interval(models.TextChoices):
+    """Billing intervals of a paid plan (a Stripe price per plan and interval)."""
+
+    MONTH = "month"
+    YEAR = "year"
+
+
+# Plans sold through Stripe Checkout; FREE needs no subscription.
+PAID_PLANS: tuple[str, ...] = (Plan.PRO, Plan.ENTERPRISE)
+
+
 class SubscriptionStatus(models.TextChoices):
     ACTIVE = "ACTIVE"
     CANCELED = "CANCELED"

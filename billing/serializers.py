@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import Plan
-from billing.models import SubscriptionStatus
+from billing.models import PAID_PLANS, Interval, SubscriptionStatus
 
 
 class SubscriptionOutput(serializers.Serializer):
@@ -17,8 +17,8 @@ class SubscriptionOutput(serializers.Serializer):
 
 
 class CheckoutInput(serializers.Serializer):
-    plan = serializers.ChoiceField(choices=[Plan.PRO, Plan.ENTERPRISE])
-    interval = serializers.ChoiceField(choices=["month", "year"])
+    plan = serializers.ChoiceField(choices=PAID_PLANS)
+    interval = serializers.ChoiceField(choices=Interval.values)
 
 
 class UrlOutput(serializers.Serializer):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Plan, User
 from billing import stripe_client
-from billing.models import SubscriptionRecord, SubscriptionStatus
+from billing.models import PAID_PLANS, Interval, SubscriptionRecord, SubscriptionStatus
 from huntaze.exceptions import Conflict, ServiceUnavailable
 from huntaze.secrets import runtime_secret
 
@@ -29,15 +29,13 @@ logger = logging.getLogger("huntaze.billing")
 
 # --- plans and prices ------------------------------------------------------------------------
 
-INTERVALS = ("month", "year")
-PAID_PLANS = (Plan.PRO, Plan.ENTERPRISE)
 LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
 
 _PRICE_SETTINGS: dict[tuple[str, str], str] = {
-    (Plan.PRO, "month"): "STRIPE_PRICE_PRO_MONTHLY",
-    (Plan.PRO, "year"): "STRIPE_PRICE_PRO_YEARLY",
-    (Plan.ENTERPRISE, "month"): "STRIPE_PRICE_ENTERPRISE_MONTHLY",
-    (Plan.ENTERPRISE, "year"): "STRIPE_PRICE_ENTERPRISE_YEARLY",
+    (Plan.PRO, Interval.MONTH): "STRIPE_PRICE_PRO_MONTHLY",
+    (Plan.PRO, Interval.YEAR): "STRIPE_PRICE_PRO_YEARLY",
+    (Plan.ENTERPRISE, Interval.MONTH): "STRIPE_PRICE_ENTERPRISE_MONTHLY",
+    (Plan.ENTERPRISE, Interval.YEAR): "STRIPE_PRICE_ENTERPRISE_YEARLY",
 }
 
 STATUS_MAP: dict[str, str] = {

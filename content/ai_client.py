@@ -1,4 +1,4 @@
-"""Azure OpenAI chat completions: the only module that imports ``openai`` (SPEC section 4.4).
+"""Azure OpenAI chat completions: the only module that imports ``openai`` (docs/content.md).
 
 Configuration: the key and endpoint come from the secrets loader at each call
 (``runtime_secret("AZURE_OPENAI_API_KEY")``, ``runtime_secret("AZURE_OPENAI_ENDPOINT")``), so a
@@ -96,82 +96,106 @@ def _is_content_filter(exc: openai.BadRequestError) -> bool:
     return getattr(exc, "code", None) == "content_filter" or code == "content_filter"
 
 
-def chat_complete(*, system: str, prompt: str) -> Completion:
-    """Ask the deployment for one completion of ``prompt`` under ``system``; see module doc."""
+class _Deadline:
+    """The overall bound of one generation, and what each attempt may still use."""
+
+    MARGIN = 0.05
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def allows_wait(self, wait: float) -> bool:
+        return time.monotonic() + wait < self.at - self.MARGIN
+
+
+def _configured_client() -> tuple[openai.AzureOpenAI, str]:
+    """The client for the current secrets and the deployment name; ``AiNotConfigured`` else."""
     endpoint = runtime_secret("AZURE_OPENAI_ENDPOINT")
     api_key = runtime_secret("AZURE_OPENAI_API_KEY")
     if not endpoint or not api_key:
         raise AiNotConfigured()
     deployment = settings.AZURE_OPENAI_DEPLOYMENT
-    client = _client(endpoint, api_key, settings.AZURE_OPENAI_API_VERSION, deployment)
+    return _client(endpoint, api_key, settings.AZURE_OPENAI_API_VERSION, deployment), deployment
 
+
+def _prompt_rejected() -> AiPromptRejected:
+    return AiPromptRejected(fields={"prompt": [str(AiPromptRejected.default_message)]})
+
+
+def _final_error(exc: openai.OpenAIError) -> Exception:
+    """The error a non-retryable failure becomes: the content filter is the creator's input
+    (400); anything else (a bad key, endpoint or deployment, a malformed answer) is a 503."""
+    if isinstance(exc, openai.BadRequestError) and _is_content_filter(exc):
+        return _prompt_rejected()
+    logger.warning(
+        "azure openai failed: %s status=%s", type(exc).__name__, getattr(exc, "status_code", None)
+    )
+    return AiUnavailable()
+
+
+def _backoff(exc: Exception, attempt: int) -> float:
+    """The wait before the next attempt: the server's Retry-After, else exponential backoff."""
+    wait = _retry_after(exc)
+    if wait is None:
+        base = float(settings.AI_RETRY_BACKOFF_SECONDS)
+        wait = base * (2**attempt) * (1 - 0.25 * random.random())  # noqa: S311
+    return wait
+
+
+def _completion_from(response, deployment: str) -> Completion:
+    """The text and token counts of a chat completion; an empty answer is refused."""
+    choice = response.choices[0] if response.choices else None
+    text = ((choice.message.content if choice else None) or "").strip()
+    finish_reason = getattr(choice, "finish_reason", None)
+    if not text and finish_reason == "content_filter":
+        raise _prompt_rejected()
+    if not text:
+        logger.warning("azure openai returned no text: finish_reason=%s", finish_reason)
+        raise AiUnavailable()
+    usage = response.usage
+    return Completion(
+        text=text,
+        model=response.model or deployment,
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+    )
+
+
+def chat_complete(*, system: str, prompt: str) -> Completion:
+    """Ask the deployment for one completion of ``prompt`` under ``system``; see module doc."""
+    client, deployment = _configured_client()
     per_attempt = float(settings.AI_REQUEST_TIMEOUT_SECONDS)
     max_retries = int(settings.AI_MAX_RETRIES)
-    backoff = float(settings.AI_RETRY_BACKOFF_SECONDS)
-    deadline = time.monotonic() + float(settings.AI_TOTAL_DEADLINE_SECONDS)
+    deadline = _Deadline(float(settings.AI_TOTAL_DEADLINE_SECONDS))
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
 
     for attempt in range(max_retries + 1):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0.05:
+        remaining = deadline.remaining()
+        if remaining <= _Deadline.MARGIN:
             break
         try:
             response = client.chat.completions.create(
                 model=deployment,
-                messages=[
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": prompt},
-                ],
+                messages=messages,
                 max_tokens=MAX_OUTPUT_TOKENS,
                 timeout=min(per_attempt, remaining),
             )
-        except openai.BadRequestError as exc:
-            if _is_content_filter(exc):
-                raise AiPromptRejected(
-                    fields={"prompt": [str(AiPromptRejected.default_message)]}
-                ) from None
-            logger.warning("azure openai refused the request: status=%s", exc.status_code)
-            raise AiUnavailable() from None
         except _RETRYABLE as exc:
-            status = getattr(exc, "status_code", None)
             logger.warning(
                 "azure openai attempt %d failed: %s status=%s",
                 attempt + 1,
                 type(exc).__name__,
-                status,
+                getattr(exc, "status_code", None),
             )
-            if attempt == max_retries:
-                break
-            wait = _retry_after(exc)
-            if wait is None:
-                wait = backoff * (2**attempt) * (1 - 0.25 * random.random())  # noqa: S311
-            if time.monotonic() + wait >= deadline - 0.05:
+            wait = _backoff(exc, attempt)
+            if attempt == max_retries or not deadline.allows_wait(wait):
                 break
             time.sleep(wait)
             continue
         except openai.OpenAIError as exc:
-            # 401/403/404 (bad key, endpoint or deployment), malformed answers …: not retried.
-            logger.warning(
-                "azure openai failed: %s status=%s",
-                type(exc).__name__,
-                getattr(exc, "status_code", None),
-            )
-            raise AiUnavailable() from None
-
-        choice = response.choices[0] if response.choices else None
-        text = ((choice.message.content if choice else None) or "").strip()
-        if not text and getattr(choice, "finish_reason", None) == "content_filter":
-            raise AiPromptRejected(fields={"prompt": [str(AiPromptRejected.default_message)]})
-        if not text:
-            logger.warning(
-                "azure openai returned no text: finish_reason=%s",
-                getattr(choice, "finish_reason", None),
-            )
-            raise AiUnavailable()
-        usage = response.usage
-        return Completion(
-            text=text,
-            model=response.model or deployment,
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        )
+            raise _final_error(exc) from None
+        return _completion_from(response, deployment)
     raise AiUnavailable()

@@ -1,4 +1,4 @@
-"""Content assets (SPEC section 3)."""
+"""Content assets and the AI quota counter (docs/data-model.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,16 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+
+# Bounds of what the API accepts (docs/api.md, Content); the columns are sized from them.
+TITLE_MAX = 200
+CONTENT_MAX = 20_000
+CATEGORY_MAX = 100
+TAGS_MAX = 20
+TAG_MAX = 50
+METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 32
+PROMPT_MAX = 2_000
 
 
 class ContentType(models.TextChoices):
@@ -25,11 +35,11 @@ class ContentAsset(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_assets"
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=TITLE_MAX)
     content = models.TextField(blank=True, default="")
     type = models.CharField(max_length=16, choices=ContentType.choices)
-    category = models.CharField(max_length=100, null=True, blank=True)
-    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    category = models.CharField(max_length=CATEGORY_MAX, null=True, blank=True)
+    tags = ArrayField(models.CharField(max_length=TAG_MAX), default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

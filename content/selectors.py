@@ -18,12 +18,6 @@ def usage_month(now: dt.datetime | None = None) -> dt.date:
     return now.date().replace(day=1)
 
 
-def month_start(now: dt.datetime | None = None) -> dt.datetime:
-    """Midnight UTC on the first day of the current month (kept for earlier callers)."""
-    month = usage_month(now)
-    return dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
-
-
 def ai_generations_this_month(*, user) -> int:
     """Successful AI generations of ``user`` in the current calendar month (UTC).
 

@@ -11,20 +11,21 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from content.models import ContentAsset, ContentType
-
-# StrictCharField moved to huntaze/fields.py (now used by every app); kept importable here.
+from content.models import (
+    CATEGORY_MAX,
+    CONTENT_MAX,
+    METADATA_MAX_BYTES,
+    METADATA_MAX_DEPTH,
+    PROMPT_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+    ContentAsset,
+    ContentType,
+)
 from huntaze.fields import StrictCharField
 from huntaze.fields import encodable as _encodable
 
-TITLE_MAX = 200
-CONTENT_MAX = 20_000
-CATEGORY_MAX = 100
-TAGS_MAX = 20
-TAG_MAX = 50
-METADATA_MAX_BYTES = 16 * 1024
-METADATA_MAX_DEPTH = 32
-PROMPT_MAX = 2_000
 QUERY_MAX = 200
 
 

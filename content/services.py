@@ -9,13 +9,12 @@ from typing import Any
 from django.db import transaction
 
 from content import ai_client, ai_usage, prompts
-from content.models import ContentAsset
+from content.models import CONTENT_MAX, ContentAsset
 from huntaze import metrics
 
 logger = logging.getLogger("huntaze.content")
 
 TITLE_FROM_PROMPT_MAX = 80
-CONTENT_MAX = 20_000
 EDITABLE_FIELDS = ("title", "content", "type", "category", "tags", "metadata")
 
 

@@ -1,12 +1,10 @@
-"""Content endpoints (SPEC section 4.4): thin views over content.services and content.selectors."""
+"""Content endpoints (docs/api.md, Content): thin views over content.services and content.selectors."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from content import selectors, services
@@ -18,29 +16,11 @@ from content.serializers import (
     ContentGenerateInput,
     ContentListQuery,
 )
-from huntaze import metrics
 from huntaze.exceptions import NotFound
 from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
+from huntaze.throttles import PER_USER, RateLimit
 
 READ, WRITE = "content:read", "content:write"
-
-
-class AiGenerateUserThrottle(UserRateThrottle):
-    """Per-user rate of generations (``ai_generate_user``, 60/min by default), in the shared cache.
-
-    The rate is read at request time rather than at import, so a changed setting applies.
-    """
-
-    scope = "ai_generate_user"
-
-    def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def allow_request(self, request, view) -> bool:
-        allowed = super().allow_request(request, view)
-        if not allowed:
-            metrics.rate_limited(self.scope)
-        return allowed
 
 
 class ContentListView(APIView):
@@ -122,7 +102,8 @@ class ContentDetailView(APIView):
 
 class ContentGenerateView(APIView):
     required_scopes = {"POST": WRITE}
-    throttle_classes = [AiGenerateUserThrottle]
+    # Per-user rate of generations (60/min by default), in the shared cache.
+    rate_limits = [RateLimit("ai_generate_user", per=PER_USER)]
 
     @extend_schema(request=ContentGenerateInput, responses={201: ContentAssetOutput})
     def post(self, request):

@@ -1,4 +1,4 @@
-"""One domain error base and one mapping to HTTP (SPEC section 4, "Errors").
+"""One domain error base and one mapping to HTTP (docs/api.md, Errors).
 
 Every error under ``/api/`` has the shape::
 
@@ -78,6 +78,12 @@ class Conflict(DomainError):
     default_message = _("Conflit avec l'état actuel de la ressource.")
 
 
+class EmailTaken(Conflict):
+    """Another account holds the address (``accounts.selectors.email_is_taken``)."""
+
+    default_message = _("Cette adresse email est déjà utilisée.")
+
+
 class QuotaExceeded(DomainError):
     code = "quota_exceeded"
     status_code = 429
@@ -152,76 +158,90 @@ _DRF_CODES: dict[type, str] = {
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:
-    """DRF's EXCEPTION_HANDLER: every exception raised in an API view ends here."""
-    headers: dict[str, str] = {}
-    if isinstance(exc, DomainError):
-        return Response(
-            error_body(exc.code, exc.message, exc.fields), status=exc.status_code, headers=headers
-        )
+    """DRF's EXCEPTION_HANDLER: every exception raised in an API view ends here.
+
+    Each step answers the exceptions it knows and passes on the others; what no step knows is
+    logged with its traceback and becomes a bare 500 ``internal_error``.
+    """
+    exc = _as_drf_exception(exc)
+    for step in (_domain_error, _bad_request, _api_exception, _database_error):
+        response = step(exc)
+        if response is not None:
+            return response
+    logger.exception("unhandled error in API view")
+    return _internal_error()
+
+
+def _as_drf_exception(exc: Exception) -> Exception:
+    """Django's own 404 and 403 raised in a view, as DRF's."""
     if isinstance(exc, Http404):
-        exc = drf.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = drf.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
+        return drf.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf.PermissionDenied()
+    return exc
+
+
+def _domain_error(exc: Exception) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    return None
+
+
+def _invalid(message: Any, fields: dict[str, list[str]]) -> Response:
+    return Response(error_body("validation_error", message, fields), status=400)
+
+
+def _bad_request(exc: Exception) -> Response | None:
+    """What the client sent is at fault: 413, or 400 ``validation_error`` with ``fields``."""
+    if isinstance(exc, RequestDataTooBig):  # a SuspiciousOperation: first
         return Response(
             error_body("payload_too_large", _("Corps de requête trop volumineux.")), status=413
         )
-    elif isinstance(exc, SuspiciousOperation):
-        return Response(
-            error_body(
-                "validation_error",
-                _("Requête invalide."),
-                {"non_field_errors": [str(_("Requête invalide."))]},
-            ),
-            status=400,
-        )
-    elif isinstance(exc, (drf.ParseError, RecursionError)):
+    if isinstance(exc, SuspiciousOperation):
+        return _invalid(_("Requête invalide."), {"non_field_errors": [str(_("Requête invalide."))]})
+    if isinstance(exc, (drf.ParseError, RecursionError)):
         # Malformed or absurdly nested JSON (json.loads raises RecursionError, not ValueError).
-        return Response(
-            error_body(
-                "validation_error", _("Données invalides."), {"body": [str(_("JSON invalide."))]}
-            ),
-            status=400,
-        )
-
+        return _invalid(_("Données invalides."), {"body": [str(_("JSON invalide."))]})
     if isinstance(exc, drf.ValidationError):
-        return Response(
-            error_body("validation_error", _("Données invalides."), _flatten_fields(exc.detail)),
-            status=400,
-        )
-    if isinstance(exc, drf.APIException):
-        code = _DRF_CODES.get(type(exc))
-        if code is None:
-            for cls, mapped in _DRF_CODES.items():
-                if isinstance(exc, cls):
-                    code = mapped
-                    break
-        code = code or getattr(exc, "default_code", "error")
-        if isinstance(exc, drf.Throttled):
-            wait = int(exc.wait or 1) if exc.wait is not None else 1
-            headers["Retry-After"] = str(max(wait, 1))
-            message = _("Trop de requêtes. Réessayez dans %(seconds)s secondes.") % {
-                "seconds": max(wait, 1)
-            }
-        elif isinstance(exc.detail, (list, dict)):
-            message = exc.default_detail
-        else:
-            message = exc.detail
-        auth_header = getattr(exc, "auth_header", None)
-        if auth_header:
-            headers["WWW-Authenticate"] = auth_header
-        return Response(error_body(code, message), status=exc.status_code, headers=headers)
+        return _invalid(_("Données invalides."), _flatten_fields(exc.detail))
     if isinstance(exc, DataError):
         # Values PostgreSQL refuses (a NUL byte in text, a number out of range) that slipped
         # past validation: the client's input, so a 400 — never the SQL text.
-        return Response(
-            error_body(
-                "validation_error",
-                _("Données invalides."),
-                {"non_field_errors": [str(_("Valeur refusée par la base de données."))]},
-            ),
-            status=400,
+        return _invalid(
+            _("Données invalides."),
+            {"non_field_errors": [str(_("Valeur refusée par la base de données."))]},
         )
+    return None
+
+
+def _drf_code(exc: drf.APIException) -> str:
+    code = _DRF_CODES.get(type(exc))
+    if code is None:
+        code = next((mapped for cls, mapped in _DRF_CODES.items() if isinstance(exc, cls)), None)
+    return code or getattr(exc, "default_code", "error")
+
+
+def _api_exception(exc: Exception) -> Response | None:
+    """DRF's own exceptions (401, 403, 404, 405, 406, 415, 429 …) with our codes."""
+    if not isinstance(exc, drf.APIException):
+        return None
+    headers: dict[str, str] = {}
+    if isinstance(exc, drf.Throttled):
+        wait = max(int(exc.wait or 1), 1)
+        headers["Retry-After"] = str(wait)
+        message = _("Trop de requêtes. Réessayez dans %(seconds)s secondes.") % {"seconds": wait}
+    elif isinstance(exc.detail, (list, dict)):
+        message = exc.default_detail
+    else:
+        message = exc.detail
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    return Response(error_body(_drf_code(exc), message), status=exc.status_code, headers=headers)
+
+
+def _database_error(exc: Exception) -> Response | None:
+    """A constraint is 409; the database out of reach is 503; any other database error 500."""
     if isinstance(exc, IntegrityError):
         return Response(error_body("conflict", Conflict.default_message), status=409)
     if isinstance(exc, (OperationalError, InterfaceError)):
@@ -231,6 +251,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         )
     if isinstance(exc, DatabaseError):
         logger.exception("database error")
-        return Response(error_body("internal_error", _("Erreur interne.")), status=500)
-    logger.exception("unhandled error in API view")
+        return _internal_error()
+    return None
+
+
+def _internal_error() -> Response:
     return Response(error_body("internal_error", _("Erreur interne.")), status=500)

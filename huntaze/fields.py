@@ -63,3 +63,19 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictInput(serializers.Serializer):
+    """An input serializer that refuses fields it does not declare (400, naming them).
+
+    Silently ignoring ``role`` or ``subscription`` would let a client believe it changed them.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("Ce champ ne peut pas être modifié.")] for name in unknown}
+                )
+        return super().to_internal_value(data)

@@ -10,7 +10,7 @@ error shape (``ErrorOutput``) for the statuses the framework can give it:
 - 401/403 when it requires authentication (no/invalid credentials, missing scope or role);
 - 404 ``not_found`` when it has a path parameter or is paginated (a page past the end);
 - 413/415 when it takes a body (too large, not JSON);
-- 429 ``throttled`` when the view has throttles;
+- 429 ``throttled`` when the view declares ``rate_limits`` (huntaze/throttles.py);
 - 503 ``service_unavailable`` always (the database, or Stripe/the AI model, unreachable).
 
 An error status a view documents by description only (``OpenApiResponse(description=...)``)
@@ -24,6 +24,8 @@ drops DELETE bodies, so the fuzzer never sent the required field.
 from __future__ import annotations
 
 from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 
 _DESCRIPTIONS = {
     "400": "validation_error (with fields)",
@@ -35,6 +37,29 @@ _DESCRIPTIONS = {
     "429": "throttled (Retry-After header)",
     "503": "service_unavailable",
 }
+
+
+# Security schemes of the endpoints that refuse API keys (documents the 403 for keys).
+NO_API_KEY = [{"bearerAuth": []}, {"accessTokenCookie": []}, {"cookieAuth": []}]
+
+
+class ErrorDetailOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+class ErrorOutput(serializers.Serializer):
+    """The error shape of every /api/ answer (docs/api.md, Errors)."""
+
+    error = ErrorDetailOutput()
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An error response of ``extend_schema(responses=...)``: the error shape, described."""
+    return OpenApiResponse(ErrorOutput, description=description)
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -61,8 +86,6 @@ class AutoSchema(openapi.AutoSchema):
         responses = super()._get_response_bodies(direction)
         if not self.path.startswith("/api/"):
             return responses
-        from accounts.serializers import ErrorOutput
-
         has_body = self.method in ("POST", "PUT", "PATCH") or (
             self.method == "DELETE" and self._declares_request()
         )
@@ -79,7 +102,7 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append("404")
         if has_body:
             statuses += ["413", "415"]
-        if getattr(self.view, "throttle_classes", None):
+        if getattr(self.view, "rate_limits", None):
             statuses.append("429")
         ref = self.resolve_serializer(ErrorOutput, "response").ref
         # An error a view documents by description only (``OpenApiResponse(description=...)``)

@@ -261,6 +261,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "huntaze.schema.AutoSchema",  # + error responses (huntaze/schema.py)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    # The one rate-limiting mechanism: views declare ``rate_limits`` (huntaze/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": ["huntaze.throttles.RateLimitThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "signin_ip": env.str("RATE_SIGNIN_IP", default="10/min"),
         "signin_email_failures": env.str("RATE_SIGNIN_EMAIL_FAILURES", default="5/5min"),

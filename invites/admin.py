@@ -1,4 +1,4 @@
-"""Staff admin for beta invites (SPEC section 5).
+"""Staff admin for beta invites (docs/invites.md, Admin).
 
 The list shows status (computed in SQL so it filters and sorts), a funnel summary on top, a
 bulk page to invite a pasted list of emails, and actions to send/resend, revoke and export.
@@ -13,6 +13,7 @@ from datetime import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,6 +28,8 @@ from invites.services import (
     EXPIRES_IN_DAYS_MAX,
     EXPIRES_IN_DAYS_MIN,
     ISSUE_MANY_MAX,
+    IssueResult,
+    ParsedEmails,
     SendReport,
     invite_emails_parse,
     invite_issue_many,
@@ -111,6 +114,15 @@ def _csv_cell(value) -> str:
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
+
+
+def _bulk_list_refusal(parsed: ParsedEmails) -> str | None:
+    """Why a pasted list cannot be issued at all, or None."""
+    if not parsed.valid:
+        return _("Aucune adresse email valide.")
+    if len(parsed.valid) > ISSUE_MANY_MAX:
+        return _("Au plus %(max)s adresses à la fois.") % {"max": ISSUE_MANY_MAX}
+    return None
 
 
 def _send_message(report: SendReport) -> tuple[str, int]:
@@ -221,59 +233,61 @@ class BetaInviteAdmin(admin.ModelAdmin):
         return [bulk, *super().get_urls()]
 
     def bulk_view(self, request: HttpRequest) -> HttpResponse:
+        """Invite a pasted list: parse, issue (and send), then show the results with only the
+        lines that were refused left in the box, ready to be corrected."""
         if not self.has_add_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
-        results = None
-        invalid: list[tuple[int, str]] = []
-        if request.method == "POST":
-            form = InviteBulkForm(request.POST)
-            if form.is_valid():
-                parsed = invite_emails_parse(form.cleaned_data["emails"])
-                invalid = parsed.invalid
-                if not parsed.valid:
-                    form.add_error("emails", _("Aucune adresse email valide."))
-                elif len(parsed.valid) > ISSUE_MANY_MAX:
-                    form.add_error(
-                        "emails",
-                        _("Au plus %(max)s adresses à la fois.") % {"max": ISSUE_MANY_MAX},
-                    )
-                else:
-                    results = invite_issue_many(
-                        emails=parsed.valid,
-                        created_by=request.user,
-                        expires_in_days=form.cleaned_data["expires_in_days"],
-                    )
-                    created = sum(1 for r in results if r.created)
-                    messages.success(
-                        request,
-                        _(
-                            "%(created)d invitation(s) créée(s), %(kept)d déjà en attente "
-                            "conservée(s)."
-                        )
-                        % {"created": created, "kept": len(results) - created},
-                    )
-                    if form.cleaned_data["send"]:
-                        unsent = [r.invite for r in results if r.invite.sent_at is None]
-                        text, level = _send_message(invite_send(invites=unsent))
-                        self.message_user(request, text, level)
-                    if invalid:
-                        messages.warning(
-                            request,
-                            _("%(n)d ligne(s) ignorée(s) : adresse invalide.")
-                            % {"n": len(invalid)},
-                        )
-                    # Leave only the bad lines in the box, ready to be corrected.
-                    form = InviteBulkForm(
-                        initial={
-                            "emails": "\n".join(raw for _n, raw in invalid),
-                            "expires_in_days": form.cleaned_data["expires_in_days"],
-                            "send": form.cleaned_data["send"],
-                        }
-                    )
-        else:
+        if request.method != "POST":
             form = InviteBulkForm(initial={"expires_in_days": settings.INVITE_EXPIRY_DAYS})
+            return self._bulk_page(request, form)
+        form = InviteBulkForm(request.POST)
+        if not form.is_valid():
+            return self._bulk_page(request, form)
+        parsed = invite_emails_parse(form.cleaned_data["emails"])
+        refusal = _bulk_list_refusal(parsed)
+        if refusal is not None:
+            form.add_error("emails", refusal)
+            return self._bulk_page(request, form, invalid=parsed.invalid)
+        results = self._bulk_issue(request, form.cleaned_data, parsed)
+        retry = InviteBulkForm(
+            initial={
+                "emails": "\n".join(raw for _n, raw in parsed.invalid),
+                "expires_in_days": form.cleaned_data["expires_in_days"],
+                "send": form.cleaned_data["send"],
+            }
+        )
+        return self._bulk_page(request, retry, results=results, invalid=parsed.invalid)
+
+    def _bulk_issue(self, request, data: dict, parsed: ParsedEmails) -> list[IssueResult]:
+        """Issue the parsed emails' invites, send the new ones if asked, and say what happened."""
+        results = invite_issue_many(
+            emails=parsed.valid, created_by=request.user, expires_in_days=data["expires_in_days"]
+        )
+        created = sum(1 for r in results if r.created)
+        messages.success(
+            request,
+            _("%(created)d invitation(s) créée(s), %(kept)d déjà en attente conservée(s).")
+            % {"created": created, "kept": len(results) - created},
+        )
+        if data["send"]:
+            unsent = [r.invite for r in results if r.invite.sent_at is None]
+            text, level = _send_message(invite_send(invites=unsent))
+            self.message_user(request, text, level)
+        if parsed.invalid:
+            messages.warning(
+                request,
+                _("%(n)d ligne(s) ignorée(s) : adresse invalide.") % {"n": len(parsed.invalid)},
+            )
+        return results
+
+    def _bulk_page(
+        self,
+        request,
+        form: InviteBulkForm,
+        *,
+        results: list[IssueResult] | None = None,
+        invalid: list[tuple[int, str]] = (),
+    ) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -290,7 +304,7 @@ class BetaInviteAdmin(admin.ModelAdmin):
                 }
                 for r in results or []
             ],
-            "invalid": invalid,
+            "invalid": list(invalid),
             "changelist_url": reverse("admin:invites_betainvite_changelist"),
         }
         return TemplateResponse(request, "admin/invites/betainvite/bulk.html", context)

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huntaze.emails import normalize_email
+
 
 class InviteStatus(models.TextChoices):
     PENDING = "pending"
@@ -93,7 +95,7 @@ class BetaInvite(models.Model):
         return f"{self.email} ({self.status})"
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = normalize_email(self.email)
         self.code = (self.code or "").strip().upper()
         super().save(*args, **kwargs)
 

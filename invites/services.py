@@ -35,6 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from huntaze import metrics
+from huntaze.emails import normalize_email
 from huntaze.exceptions import Conflict, ValidationFailed
 from invites.models import BetaInvite, InviteStatus
 
@@ -52,10 +53,6 @@ ISSUE_MANY_MAX = 1000
 def invite_code_generate() -> str:
     """16 upper-case hex characters (64 bits) from the OS CSPRNG."""
     return secrets.token_hex(8).upper()
-
-
-def _normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 def _normalize_code(code: str) -> str:
@@ -103,7 +100,7 @@ def _lock_email(email: str) -> None:
 def invite_pending_for(*, email: str) -> BetaInvite | None:
     return (
         BetaInvite.objects.pending()
-        .filter(email=_normalize_email(email))
+        .filter(email=normalize_email(email))
         .order_by("-created_at")
         .first()
     )
@@ -139,7 +136,7 @@ def invite_issue(
     an existing pending invite is returned unchanged. Raises ``ValidationFailed`` for an
     invalid email or duration.
     """
-    email = _normalize_email(email)
+    email = normalize_email(email)
     if not invite_email_is_valid(email):
         raise ValidationFailed(fields={"email": [_("Adresse email invalide.")]})
     days = _check_expires_in_days(expires_in_days)
@@ -163,7 +160,7 @@ def invite_issue_many(
     Duplicates (case-insensitive) resolve to the same invite (``created`` only on the first).
     Locks are taken in sorted order so two overlapping bulk issues cannot deadlock.
     """
-    normalized = [_normalize_email(e) for e in emails]
+    normalized = [normalize_email(e) for e in emails]
     bad = {
         str(i): [_("Adresse email invalide.")]
         for i, e in enumerate(normalized)
@@ -197,7 +194,7 @@ def invite_is_valid(*, email: str, code: str) -> bool:
     """Whether ``code`` is a pending invite for ``email`` (both case-insensitive)."""
     return (
         BetaInvite.objects.pending()
-        .filter(email=_normalize_email(email), code=_normalize_code(code))
+        .filter(email=normalize_email(email), code=_normalize_code(code))
         .exists()
     )
 
@@ -210,7 +207,7 @@ def invite_redeem(*, email: str, code: str, user) -> bool:
     """
     now = timezone.now()
     updated = BetaInvite.objects.filter(
-        email=_normalize_email(email),
+        email=normalize_email(email),
         code=_normalize_code(code),
         used_at__isnull=True,
         revoked_at__isnull=True,
@@ -356,13 +353,6 @@ def invite_send(*, invites: Iterable[BetaInvite]) -> SendReport:
     return report
 
 
-def invite_resend(*, invite: BetaInvite) -> SendReport:
-    """Send ``invite`` again; only a pending invite can be sent (else ``Conflict``)."""
-    if invite.status != InviteStatus.PENDING:
-        raise Conflict(_("Seule une invitation en attente peut être envoyée."))
-    return invite_send(invites=[invite])
-
-
 # --- parsing a pasted list (admin bulk page, create_invites --file) ---------------------------
 
 
@@ -388,7 +378,7 @@ def invite_emails_parse(text: str) -> ParsedEmails:
             entry = raw.strip()
             if not entry:
                 continue
-            email = _normalize_email(entry)
+            email = normalize_email(entry)
             if not invite_email_is_valid(email):
                 parsed.invalid.append((number, entry))
             elif email not in seen:

@@ -1,4 +1,4 @@
-"""Invites API (SPEC 4.6): one view class per endpoint, thin."""
+"""Invites API (docs/api.md, Invites): one view class per endpoint, thin."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import ApiKeyScope, IsAdminRole
 from huntaze.exceptions import NotFound
 from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
+from huntaze.throttles import PER_IP, RateLimit
 from invites.models import BetaInvite
 from invites.selectors import STATUSES, invite_list
 from invites.serializers import (
@@ -36,8 +36,7 @@ class InviteCheckView(APIView):
 
     authentication_classes: list = []  # anyone; a stale token must not turn this into a 401
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "invite_check_ip"
+    rate_limits = [RateLimit("invite_check_ip", per=PER_IP)]
 
     @extend_schema(request=InviteCheckInput, responses=InviteCheckOutput)
     def post(self, request):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
-from accounts.tokens import access_token_issue
+from accounts.services.tokens import access_token_issue
 from content.models import ContentAsset
 from invites.models import BetaInvite
 from invites.services import invite_code_generate
@@ -68,7 +68,7 @@ def make_api_key(
     *, user: User, permissions=("profile:read",), name: str = "script", **extra
 ) -> tuple:
     """``(ApiKey, plain key)`` created through the service, as POST /api/keys does."""
-    from accounts.services_keys import api_key_create
+    from accounts.services.keys import api_key_create
 
     return api_key_create(user=user, name=name, permissions=list(permissions), **extra)
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import ApiKey
-from accounts.services_keys import api_key_create, api_key_revoke
+from accounts.services.keys import api_key_create, api_key_revoke
 from tests.conftest import assert_error
 from tests.factories import api_key_client, auth_client, make_user
 
@@ -232,7 +232,7 @@ def test_an_unrelated_key_parameter_is_not_refused(user, client_for_user):
 
 
 def test_a_deleted_users_key_is_refused(user, make_api_key):
-    from accounts.services_users import user_soft_delete
+    from accounts.services.users import user_soft_delete
 
     _key, raw = make_api_key(user=user)
     user_soft_delete(user=user)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from accounts.models import Plan
-from accounts.services_keys import api_key_revoke
+from accounts.services.keys import api_key_revoke
 from billing.models import SubscriptionRecord
 from tests.conftest import assert_error
 

@@ -15,7 +15,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import ApiKey, RefreshToken, User
-from accounts.tokens import issued_at_us
+from accounts.services.tokens import issued_at_us
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD
 

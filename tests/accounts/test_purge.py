@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import ApiKey, RefreshToken, User
-from accounts.services_users import user_soft_delete
+from accounts.services.users import user_soft_delete
 from billing.models import SubscriptionRecord
 from content.models import ContentAsset
 from invites.models import BetaInvite

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.test import Client
 
-from accounts.throttles import rate_for, rate_parse
+from huntaze.throttles import rate_for, rate_parse
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD
 

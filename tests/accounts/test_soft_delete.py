@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate
 from django.test import Client
 
 from accounts.models import ApiKey, RefreshToken, User
-from accounts.services_users import user_restore, user_soft_delete
+from accounts.services.users import user_restore, user_soft_delete
 from huntaze.exceptions import Conflict
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD, api_key_client, auth_client, make_refresh_token

@@ -7,7 +7,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from accounts.models import ApiKey, Plan, RefreshToken, User
-from accounts.services_users import user_soft_delete
+from accounts.services.users import user_soft_delete
 from tests.factories import make_refresh_token
 
 pytestmark = pytest.mark.django_db

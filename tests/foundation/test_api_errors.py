@@ -1,7 +1,7 @@
 import pytest
 from django.db import IntegrityError, OperationalError
 
-from accounts.tokens import access_token_issue
+from accounts.services.tokens import access_token_issue
 from huntaze.exceptions import exception_handler
 from tests.conftest import assert_error
 

@@ -19,7 +19,6 @@ from invites.services import (
     invite_issue,
     invite_issue_many,
     invite_redeem,
-    invite_resend,
     invite_revoke,
     invite_revoke_many,
     invite_send,
@@ -255,18 +254,20 @@ def test_a_refused_recipient_fails_alone(
     assert good.sent_at is not None and bad.sent_at is None
 
 
-def test_resend_sends_again_and_refuses_a_closed_invite(
+def test_resend_sends_again_and_skips_a_closed_invite(
     make_invite, django_capture_on_commit_callbacks
 ):
     invite = make_invite(sent_at=timezone.now() - timedelta(days=2))
     before = invite.sent_at
     with django_capture_on_commit_callbacks(execute=True):
-        invite_resend(invite=invite)
+        invite_send(invites=[invite])
     invite.refresh_from_db()
     assert len(mail.outbox) == 1 and invite.sent_at > before
     revoked = make_invite(revoked_at=timezone.now())
-    with pytest.raises(Conflict):
-        invite_resend(invite=revoked)
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_send(invites=[revoked])
+    revoked.refresh_from_db()
+    assert len(mail.outbox) == 1 and revoked.sent_at is None
 
 
 # --- races --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from accounts.tokens import access_token_issue
+from accounts.services.tokens import access_token_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -46,7 +46,7 @@ def _create_user_and_token(env: dict[str, str]) -> str:
     """A creator with one asset in the server's database; its access token, signed with the
     server's key (the same code path as sign-in)."""
     code = (
-        "from accounts.models import User; from accounts.tokens import access_token_issue;"
+        "from accounts.models import User; from accounts.services.tokens import access_token_issue;"
         "from content.models import ContentAsset;"
         "u = User.objects.create_user(email='outage@example.test', password='Corr3ct-Horse-1');"
         "ContentAsset.objects.create(user=u, title='t', content='c', type='POST');"

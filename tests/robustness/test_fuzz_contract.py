@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from accounts.tokens import access_token_issue
+from accounts.services.tokens import access_token_issue
 from huntaze.wsgi import application
 from tests import factories
 from tests.conftest import assert_error

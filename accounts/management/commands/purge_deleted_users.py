@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services_users import users_purge_deleted
+from accounts.services.users import users_purge_deleted
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services_users import refresh_tokens_purge
+from accounts.services.tokens import refresh_tokens_purge
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Auth endpoints under /api/auth (SPEC section 4.1).
+"""Auth endpoints under /api/auth (docs/api.md, Auth).
 
 Cookies for browser front ends: sign-up, sign-in and refresh set ``access_token`` (path ``/``,
 15 minutes) and ``refresh_token`` (path ``/api/auth``, until the family expires), both
@@ -14,20 +14,14 @@ cookie must not turn a sign-in into a 401.
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services_auth, throttles
-from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, origin_allowed
-from accounts.serializers import (
+from accounts.serializers.auth import (
     AuthOutput,
-    ErrorOutput,
     PasswordChangeInput,
     PasswordResetConfirmInput,
     PasswordResetInput,
@@ -38,54 +32,23 @@ from accounts.serializers import (
     TokenPairOutput,
     UserOutput,
 )
-from accounts.services_auth import TokenPair
-from huntaze.exceptions import InvalidCredentials, PermissionDeniedError
+from accounts.services import auth as services
+from accounts.services import tokens
+from accounts.views.cookies import clear_auth_cookies, refresh_from_request, set_auth_cookies
+from huntaze import throttles
+from huntaze.emails import normalize_email
+from huntaze.exceptions import InvalidCredentials
+from huntaze.schema import error_response
+from huntaze.throttles import PER_IP, RateLimit
 
-REFRESH_COOKIE_PATH = "/api/auth"
-
-
-def _err(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorOutput, description=description)
-
-
-E400 = _err("validation_error (with fields)")
-E401_CREDENTIALS = _err("invalid_credentials")
-E401_TOKEN = _err("token_invalid")
-E401_AUTH = _err("not_authenticated or token_invalid")
-E403_ORIGIN = _err("permission_denied: the refresh_token cookie was used without an allowed Origin")
-E429 = _err("throttled (Retry-After header)")
-
-
-def set_auth_cookies(response: Response, tokens: TokenPair) -> None:
-    common = {"httponly": True, "samesite": "Lax", "secure": settings.AUTH_COOKIE_SECURE}
-    response.set_cookie(
-        ACCESS_COOKIE,
-        tokens.access,
-        max_age=int(settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
-        path="/",
-        **common,
-    )
-    refresh_age = max(0, int((tokens.refresh_expires_at - timezone.now()).total_seconds()))
-    response.set_cookie(
-        REFRESH_COOKIE, tokens.refresh, max_age=refresh_age, path=REFRESH_COOKIE_PATH, **common
-    )
-
-
-def clear_auth_cookies(response: Response) -> None:
-    response.delete_cookie(ACCESS_COOKIE, path="/", samesite="Lax")
-    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, samesite="Lax")
-
-
-def _refresh_from(request, body_value: str | None) -> str | None:
-    """The refresh token from the body, else from the cookie (CSRF-checked)."""
-    if body_value:
-        return body_value
-    cookie = request.COOKIES.get(REFRESH_COOKIE)
-    if not cookie:
-        return None
-    if not origin_allowed(request):
-        raise PermissionDeniedError(_("Origine de la requête non autorisée."))
-    return cookie
+E400 = error_response("validation_error (with fields)")
+E401_CREDENTIALS = error_response("invalid_credentials")
+E401_TOKEN = error_response("token_invalid")
+E401_AUTH = error_response("not_authenticated or token_invalid")
+E403_ORIGIN = error_response(
+    "permission_denied: the refresh_token cookie was used without an allowed Origin"
+)
+E429 = error_response("throttled (Retry-After header)")
 
 
 class NoStoreMixin:
@@ -106,7 +69,7 @@ class PublicAuthView(NoStoreMixin, APIView):
 class SignUpView(PublicAuthView):
     """Create an account with an invite code; answers the user and a token pair (+ cookies)."""
 
-    throttle_classes = [throttles.SignUpIPThrottle]
+    rate_limits = [RateLimit("signup_ip", per=PER_IP)]
 
     @extend_schema(
         tags=["auth"],
@@ -115,8 +78,8 @@ class SignUpView(PublicAuthView):
         responses={
             201: AuthOutput,
             400: E400,
-            403: _err("invite_required"),
-            409: _err("conflict: email already registered"),
+            403: error_response("invite_required"),
+            409: error_response("conflict: email already registered"),
             429: E429,
         },
         summary="Sign up with an invite code",
@@ -124,13 +87,13 @@ class SignUpView(PublicAuthView):
     def post(self, request):
         data = SignUpInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services_auth.user_signup(**data.validated_data)
-        tokens = services_auth.auth_tokens_issue(user=user)
+        user = services.user_signup(**data.validated_data)
+        pair = tokens.auth_tokens_issue(user=user)
         response = Response(
-            {"user": UserOutput(user).data, "access": tokens.access, "refresh": tokens.refresh},
+            {"user": UserOutput(user).data, "access": pair.access, "refresh": pair.refresh},
             status=status.HTTP_201_CREATED,
         )
-        set_auth_cookies(response, tokens)
+        set_auth_cookies(response, pair)
         return response
 
 
@@ -138,7 +101,7 @@ class SignInView(PublicAuthView):
     """Email and password; one 401 body for every failure. Rate limited per IP and, on
     failures, per email."""
 
-    throttle_classes = [throttles.SignInIPThrottle]
+    rate_limits = [RateLimit("signin_ip", per=PER_IP)]
 
     @extend_schema(
         tags=["auth"],
@@ -150,21 +113,21 @@ class SignInView(PublicAuthView):
     def post(self, request):
         data = SignInInput(data=request.data)
         data.is_valid(raise_exception=True)
-        email = throttles.normalize_email(data.validated_data["email"])
+        email = normalize_email(data.validated_data["email"])
         # Failures per email: refuse once the bucket is full, count only failures.
         throttles.limit_check(throttles.SIGNIN_EMAIL_FAILURES, email)
         try:
-            user = services_auth.user_signin(
+            user = services.user_signin(
                 request=request._request, email=email, password=data.validated_data["password"]
             )
         except InvalidCredentials:
             throttles.limit_hit(throttles.SIGNIN_EMAIL_FAILURES, email)
             raise
-        tokens = services_auth.auth_tokens_issue(user=user)
+        pair = tokens.auth_tokens_issue(user=user)
         response = Response(
-            {"user": UserOutput(user).data, "access": tokens.access, "refresh": tokens.refresh}
+            {"user": UserOutput(user).data, "access": pair.access, "refresh": pair.refresh}
         )
-        set_auth_cookies(response, tokens)
+        set_auth_cookies(response, pair)
         return response
 
 
@@ -173,7 +136,7 @@ class RefreshView(PublicAuthView):
 
     A token that was already spent revokes its whole family (401 token_invalid)."""
 
-    throttle_classes = [throttles.RefreshIPThrottle]
+    rate_limits = [RateLimit("refresh_ip", per=PER_IP)]
 
     @extend_schema(
         tags=["auth"],
@@ -191,10 +154,10 @@ class RefreshView(PublicAuthView):
     def post(self, request):
         data = RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
-        raw = _refresh_from(request, data.validated_data.get("refresh"))
-        _user, tokens = services_auth.refresh_token_rotate(raw=raw or "")
-        response = Response({"access": tokens.access, "refresh": tokens.refresh})
-        set_auth_cookies(response, tokens)
+        raw = refresh_from_request(request, data.validated_data.get("refresh"))
+        _user, pair = tokens.refresh_token_rotate(raw=raw or "")
+        response = Response({"access": pair.access, "refresh": pair.refresh})
+        set_auth_cookies(response, pair)
         return response
 
 
@@ -211,8 +174,8 @@ class SignOutView(PublicAuthView):
     def post(self, request):
         data = SignOutInput(data=request.data)
         data.is_valid(raise_exception=True)
-        raw = _refresh_from(request, data.validated_data.get("refresh"))
-        services_auth.refresh_token_revoke(raw=raw)
+        raw = refresh_from_request(request, data.validated_data.get("refresh"))
+        tokens.refresh_token_revoke(raw=raw)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         clear_auth_cookies(response)
         return response
@@ -239,13 +202,13 @@ class PasswordChangeView(NoStoreMixin, APIView):
     @extend_schema(
         tags=["auth"],
         request=PasswordChangeInput,
-        responses={204: None, 400: E400, 401: E401_AUTH, 403: _err("permission_denied")},
+        responses={204: None, 400: E400, 401: E401_AUTH, 403: error_response("permission_denied")},
         summary="Change the password; every refresh token of the user is revoked",
     )
     def post(self, request):
         data = PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services_auth.password_change(user=request.user, **data.validated_data)
+        services.password_change(user=request.user, **data.validated_data)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         clear_auth_cookies(response)
         return response
@@ -255,7 +218,7 @@ class PasswordResetView(PublicAuthView):
     """Email a reset link to FRONTEND_URL/reset-password?token=… when the account exists.
     Always 202."""
 
-    throttle_classes = [throttles.PasswordResetIPThrottle]
+    rate_limits = [RateLimit("password_reset_ip", per=PER_IP)]
 
     @extend_schema(
         tags=["auth"],
@@ -267,9 +230,9 @@ class PasswordResetView(PublicAuthView):
     def post(self, request):
         data = PasswordResetInput(data=request.data)
         data.is_valid(raise_exception=True)
-        email = throttles.normalize_email(data.validated_data["email"])
+        email = normalize_email(data.validated_data["email"])
         throttles.limit_enforce(throttles.PASSWORD_RESET_EMAIL, email)
-        services_auth.password_reset_request(request=request._request, email=email)
+        services.password_reset_request(request=request._request, email=email)
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -286,5 +249,5 @@ class PasswordResetConfirmView(PublicAuthView):
     def post(self, request):
         data = PasswordResetConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services_auth.password_reset_confirm(**data.validated_data)
+        services.password_reset_confirm(**data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)

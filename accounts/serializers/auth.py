@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from huntaze.emails import normalize_email
 from huntaze.fields import StrictCharField, StrictEmailField
 
 PASSWORD_MAX = 256
@@ -39,7 +42,7 @@ class SignUpInput(serializers.Serializer):
     invite_code = StrictCharField(max_length=64)
 
     def validate_email(self, value: str) -> str:
-        return value.strip().lower()
+        return normalize_email(value)
 
     def validate_password(self, value: str) -> str:
         # Django's validators, with the would-be user for the similarity check. A field
@@ -48,7 +51,7 @@ class SignUpInput(serializers.Serializer):
         raw = self.initial_data if isinstance(self.initial_data, dict) else {}
         email, name = raw.get("email"), raw.get("name")
         candidate = User(
-            email=email.strip().lower() if isinstance(email, str) else "",
+            email=normalize_email(email) if isinstance(email, str) else "",
             name=name if isinstance(name, str) else "",
         )
         try:
@@ -76,16 +79,30 @@ class TokenPairOutput(serializers.Serializer):
     refresh = serializers.CharField(help_text="The next refresh token; the one sent is spent.")
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class RefreshTokenField(serializers.Field):
+    """The refresh token, taken as sent: whatever its type or length, a value that is not a
+    live refresh token is the service's 401 ``token_invalid`` (front ends then sign in again),
+    never a 400."""
+
+    def to_internal_value(self, data):
+        return data
+
+
 class RefreshInput(serializers.Serializer):
+    refresh = RefreshTokenField(
+        required=False,
+        allow_null=True,
+        help_text="Omit to use the refresh_token cookie (then Origin must be allowed).",
+    )
+
+
+class SignOutInput(serializers.Serializer):
     refresh = StrictCharField(
         required=False,
         max_length=TOKEN_MAX,
         help_text="Omit to use the refresh_token cookie (then Origin must be allowed).",
     )
-
-
-class SignOutInput(RefreshInput):
-    pass
 
 
 class PasswordChangeInput(serializers.Serializer):
@@ -100,17 +117,3 @@ class PasswordResetInput(serializers.Serializer):
 class PasswordResetConfirmInput(serializers.Serializer):
     token = StrictCharField(max_length=TOKEN_MAX)
     new_password = _password_field()
-
-
-class ErrorDetailOutput(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
-class ErrorOutput(serializers.Serializer):
-    """The error shape of SPEC section 4."""
-
-    error = ErrorDetailOutput()

@@ -1,4 +1,4 @@
-"""Serializers of /api/users and /api/keys, by direction (``…Input`` / ``…Output``).
+"""Serializers of /api/users, by direction (``…Input`` / ``…Output``).
 
 No output serializer here has a password, ``key_hash``, ``deleted_at``, ``deleted_email`` or
 Stripe id field, so none can leak.
@@ -7,34 +7,14 @@ Stripe id field, so none can leak.
 from __future__ import annotations
 
 from django.core.validators import URLValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import ApiKey
-from accounts.serializers import UserOutput
-from accounts.services_keys import SCOPES
+from accounts.serializers.auth import UserOutput
+from accounts.serializers.keys import ApiKeyOutput
 from billing.serializers import SubscriptionOutput
 from content.serializers import ContentAssetOutput
-from huntaze.fields import StrictCharField, StrictEmailField
-
-
-class StrictInput(serializers.Serializer):
-    """An input serializer that refuses fields it does not declare (400, naming them).
-
-    Silently ignoring ``role`` or ``subscription`` would let a client believe it changed them.
-    """
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: [_("Ce champ ne peut pas être modifié.")] for name in unknown}
-                )
-        return super().to_internal_value(data)
-
+from huntaze.fields import StrictCharField, StrictEmailField, StrictInput
 
 # --- profile ----------------------------------------------------------------------------------
 
@@ -45,7 +25,7 @@ class ProfileStatsOutput(serializers.Serializer):
 
 
 class ProfileOutput(UserOutput):
-    """The user (``accounts.serializers.UserOutput``) plus its subscription and stats.
+    """The user (``UserOutput``) plus its subscription and stats.
 
     Built from ``accounts.selectors.user_profile``'s dict: ``{user, subscription_record, stats}``.
     """
@@ -100,15 +80,6 @@ class ExportUserOutput(UserOutput):
         read_only_fields = fields
 
 
-class ApiKeyOutput(serializers.ModelSerializer):
-    """A key's metadata; ``key_hash`` is deliberately not a field."""
-
-    class Meta:
-        model = ApiKey
-        fields = ["id", "name", "prefix", "permissions", "last_used_at", "expires_at", "created_at"]
-        read_only_fields = fields
-
-
 class ExportApiKeyOutput(ApiKeyOutput):
     class Meta(ApiKeyOutput.Meta):
         fields = [*ApiKeyOutput.Meta.fields, "revoked_at"]
@@ -121,39 +92,3 @@ class ExportOutput(serializers.Serializer):
     subscription = SubscriptionOutput()
     content = ContentAssetOutput(many=True)
     api_keys = ExportApiKeyOutput(many=True)
-
-
-# --- API keys ---------------------------------------------------------------------------------
-
-
-@extend_schema_field(
-    {"type": "array", "items": {"type": "string", "enum": list(SCOPES)}, "minItems": 1}
-)
-class ScopeListField(serializers.MultipleChoiceField):
-    """The scopes of a key: the schema says minItems 1 (found by the contract fuzzer: an
-    empty list is a 400 that the schema allowed)."""
-
-
-class ApiKeyCreateInput(StrictInput):
-    name = StrictCharField(max_length=100, trim_whitespace=True)
-    # A set of scopes: duplicates collapse; an unknown scope or an empty list is a 400.
-    permissions = ScopeListField(choices=SCOPES, allow_empty=False)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
-
-    def validate_expires_at(self, value):
-        if value is not None and value <= timezone.now():
-            raise serializers.ValidationError(_("La date d'expiration doit être dans le futur."))
-        return value
-
-
-class ApiKeyCreatedOutput(ApiKeyOutput):
-    """POST /api/keys: the metadata plus the plain ``key``, shown this once."""
-
-    key = serializers.SerializerMethodField()
-
-    class Meta(ApiKeyOutput.Meta):
-        fields = [*ApiKeyOutput.Meta.fields, "key"]
-        read_only_fields = fields
-
-    def get_key(self, obj) -> str:
-        return self.context["plain_key"]

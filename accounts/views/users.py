@@ -1,4 +1,4 @@
-"""/api/users endpoints (SPEC section 4.2). Thin: parse, call one service or selector, render.
+"""/api/users endpoints (docs/api.md, Users). Thin: parse, call one service or selector, render.
 
 API keys: GET /profile needs ``profile:read``. Changing the profile (an email change could
 start an account takeover), deleting the account and exporting all data (content, billing and
@@ -13,17 +13,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_export, user_profile
-from accounts.serializers_users import (
+from accounts.serializers.users import (
     ExportOutput,
     ProfileDeleteInput,
     ProfileOutput,
     ProfileUpdateInput,
 )
-from accounts.services_users import user_profile_update, user_soft_delete
-from accounts.views_auth import clear_auth_cookies
-
-# Security schemes of endpoints that refuse API keys (documents the 403 for keys).
-NO_API_KEY = [{"bearerAuth": []}, {"accessTokenCookie": []}, {"cookieAuth": []}]
+from accounts.services.users import user_profile_update, user_soft_delete
+from accounts.views.cookies import clear_auth_cookies
+from huntaze.schema import NO_API_KEY
 
 
 class ProfileView(APIView):

@@ -1,4 +1,4 @@
-"""/api/keys endpoints (SPEC section 4.3): Bearer, cookie or session only.
+"""/api/keys endpoints (docs/api.md, API keys): Bearer, cookie or session only.
 
 These views declare no ``required_scopes``, so ``ApiKeyScope`` refuses any API key with 403
 ``permission_denied``: a key can never list, create or revoke keys.
@@ -12,12 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import api_key_get, api_key_list
-from accounts.serializers_users import ApiKeyCreatedOutput, ApiKeyCreateInput, ApiKeyOutput
-from accounts.services_keys import api_key_create, api_key_revoke
+from accounts.serializers.keys import ApiKeyCreatedOutput, ApiKeyCreateInput, ApiKeyOutput
+from accounts.services.keys import api_key_create, api_key_revoke
 from huntaze.pagination import PageNumberPagination
-
-# Security schemes of endpoints that refuse API keys (documents the 403 for keys).
-NO_API_KEY = [{"bearerAuth": []}, {"accessTokenCookie": []}, {"cookieAuth": []}]
+from huntaze.schema import NO_API_KEY
 
 
 class ApiKeyListView(APIView):

@@ -1,4 +1,4 @@
-"""User services: profile update, soft delete, restore, purge (SPEC sections 3 and 4.2).
+"""User services: profile update, soft delete, restore, purge (docs/users.md).
 
 Soft delete follows Zulip's ``do_deactivate_user``: one atomic action that leaves nothing
 usable behind — the email is freed (placeholder), allauth's address and social rows go, every
@@ -20,14 +20,16 @@ from allauth.account.models import EmailAddress
 from allauth.core.context import request_context
 from allauth.socialaccount.models import SocialAccount
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import RefreshToken, User, UserManager
-from accounts.services_keys import api_keys_revoke_for_user
-from huntaze.exceptions import Conflict, ValidationFailed
+from accounts.models import User
+from accounts.selectors import email_is_taken
+from accounts.services.keys import api_keys_revoke_for_user
+from accounts.services.tokens import refresh_tokens_revoke_for_user
+from huntaze.emails import normalize_email
+from huntaze.exceptions import Conflict, EmailTaken, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -38,21 +40,6 @@ UNSET: Any = object()
 def deleted_email_placeholder(*, user: User) -> str:
     """A unique, undeliverable address derived from the user id (RFC 2606 ``.invalid``)."""
     return f"deleted+{user.pk.hex}@{DELETED_EMAIL_DOMAIN}"
-
-
-def email_is_taken(*, email: str, exclude_user: User | None = None) -> bool:
-    """True when another account holds ``email``, as its login or as an allauth address."""
-    email = UserManager.normalize_email(email)
-    users = User.objects.filter(email__iexact=email)
-    addresses = EmailAddress.objects.filter(email__iexact=email)
-    if exclude_user is not None:
-        users = users.exclude(pk=exclude_user.pk)
-        addresses = addresses.exclude(user=exclude_user)
-    return users.exists() or addresses.exists()
-
-
-def _email_taken_error() -> Conflict:
-    return Conflict(_("Cette adresse email est déjà utilisée."))
 
 
 @transaction.atomic
@@ -82,10 +69,10 @@ def user_profile_update(
         changed.append("avatar")
     new_address = None
     if email is not UNSET:
-        email = UserManager.normalize_email(email)
+        email = normalize_email(email)
         if email != user.email:
             if email_is_taken(email=email, exclude_user=user):
-                raise _email_taken_error()
+                raise EmailTaken()
             user.email = email
             changed.append("email")
             EmailAddress.objects.filter(user=user).delete()
@@ -140,15 +127,9 @@ def user_soft_delete(*, user: User) -> User:
     )
     EmailAddress.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
-    refresh_tokens_revoke(tokens=RefreshToken.objects.filter(user=user))
+    refresh_tokens_revoke_for_user(user=user)
     api_keys_revoke_for_user(user=user)
     return user
-
-
-def refresh_tokens_revoke(*, tokens: QuerySet[RefreshToken]) -> int:
-    """Revoke the live ones among ``tokens`` with one conditional UPDATE; return how many."""
-    now = timezone.now()
-    return tokens.filter(revoked_at__isnull=True).update(revoked_at=now, updated_at=now)
 
 
 @transaction.atomic
@@ -164,7 +145,7 @@ def user_restore(*, user: User, email: str | None = None) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is None:
         raise Conflict(_("Ce compte n'est pas supprimé."))
-    target = UserManager.normalize_email(email or user.deleted_email or "")
+    target = normalize_email(email or user.deleted_email or "")
     if not target:
         raise ValidationFailed(
             _("Indiquez une adresse email pour restaurer ce compte."),
@@ -199,19 +180,4 @@ def users_purge_deleted(*, days: int, dry_run: bool = False) -> int:
     if not dry_run and count:
         with transaction.atomic():
             doomed.delete()
-    return count
-
-
-def refresh_tokens_purge(*, older_than: timedelta = timedelta(0), dry_run: bool = False) -> int:
-    """Delete refresh tokens that expired more than ``older_than`` ago; return how many.
-
-    Spent (``used_at``) and revoked tokens that have not yet expired are kept: presenting a
-    spent token must still be recognised as reuse (which revokes its family) for as long as
-    the token could otherwise have been valid. Once expired, a token is refused anyway.
-    """
-    cutoff = timezone.now() - older_than
-    doomed = RefreshToken.objects.filter(Q(expires_at__lt=cutoff))
-    count = doomed.count()
-    if not dry_run and count:
-        doomed.delete()
     return count

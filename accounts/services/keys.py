@@ -1,4 +1,4 @@
-"""API keys (SPEC section 4.3): create and revoke.
+"""API keys (docs/users.md, API keys): create and revoke.
 
 Format: ``hz_<prefix>_<secret>``. ``prefix`` is 8 random lower-case base-32 characters, stored
 (``hz_<prefix>``) and shown so a user can tell keys apart; ``secret`` is 43 base-62 characters
@@ -11,7 +11,6 @@ bits of entropy, so a fast digest cannot be brute-forced, and every API request 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import string
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, User
+from huntaze.hashing import sha256_hex
 
 KEY_NAMESPACE = "hz"
 PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
@@ -30,11 +30,6 @@ SECRET_LENGTH = 43  # 43 * log2(62) ≈ 256 bits
 KEY_LENGTH = len(KEY_NAMESPACE) + 1 + PREFIX_LENGTH + 1 + SECRET_LENGTH
 
 SCOPES: tuple[str, ...] = tuple(ApiKey.Scope.values)
-
-
-def api_key_hash(raw: str) -> str:
-    """SHA-256 hex digest of a plain key, as stored in ``ApiKey.key_hash``."""
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def api_key_split(raw: str) -> tuple[str, str] | None:
@@ -72,7 +67,7 @@ def api_key_create(
         user=user,
         name=name,
         prefix=prefix,
-        key_hash=api_key_hash(raw),
+        key_hash=sha256_hex(raw),
         permissions=[scope for scope in SCOPES if scope in wanted],
         expires_at=expires_at,
     )

@@ -1,16 +1,17 @@
-"""Rate limits of the auth endpoints (SPEC 4.1 and 7).
+"""The one rate-limiting mechanism of the product (docs/api.md, Rate limits).
 
 Design:
 
 * **Fixed-window counters in Django's default cache** (the database cache, or Redis with
   ``REDIS_URL``), so every worker process of an instance shares one bucket. A bucket key is
-  ``rl:<scope>:<sha256(identity)>:<window index>``: identities (IPs, emails) are hashed so the
-  cache never holds an email in clear. A fixed window lets at most twice the rate through
-  around a window boundary; that is the accepted price of one counter per bucket.
+  ``rl:<scope>:<sha256(identity)>:<window index>``: identities (IPs, emails, user ids) are
+  hashed so the cache never holds an email in clear. A fixed window lets at most twice the rate
+  through around a window boundary; that is the accepted price of one counter per bucket.
 * **Atomic increments.** Redis ``INCR`` is atomic. Django's database cache implements ``incr``
   as get-then-set, which loses updates under parallel requests (a parallel brute force would
   slip through), so on PostgreSQL the increment runs under a transaction-level advisory lock
-  on the bucket key.
+  on the bucket key. DRF's own throttles (``ScopedRateThrottle``, ``UserRateThrottle``) keep a
+  list of timestamps with the same get-then-set, so none is used.
 * **Rates** come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (read per request, so
   settings overrides apply) and accept a multiplier on the period: ``"5/5min"``,
   ``"3/hour"``, ``"10/m"``, ``"100/2h"``.
@@ -19,14 +20,18 @@ Design:
   settings at request time). Addresses a client prepends to the header are ignored, so a
   forged header does not reset a limit.
 
-A refused request is DRF's ``Throttled`` (429 ``throttled`` with ``Retry-After``).
+A view declares its limits as ``rate_limits = [RateLimit("signin_ip", per=PER_IP)]``;
+``RateLimitThrottle`` (the only throttle class, set in ``DEFAULT_THROTTLE_CLASSES``) counts them
+before the view runs. Limits that depend on the parsed body (per email) are counted by the view
+with ``limit_enforce`` / ``limit_check`` / ``limit_hit``. A refused request is DRF's
+``Throttled`` (429 ``throttled`` with ``Retry-After``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
@@ -40,6 +45,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from huntaze import metrics
+from huntaze.hashing import sha256_hex
 
 _RATE_RE = re.compile(
     r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hr|hour|d|day)s?\s*$", re.I
@@ -78,7 +84,7 @@ def client_ip(request) -> str:
 def _bucket(scope: str, identity: str, window: int) -> tuple[str, float]:
     now = time.time()
     index = int(now // window)
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    digest = sha256_hex(identity)[:32]
     return f"rl:{scope}:{digest}:{index}", (index + 1) * window - now
 
 
@@ -135,53 +141,55 @@ def limit_enforce(scope: str, identity: str) -> None:
     """Count one request and raise ``Throttled`` when over the rate."""
     wait = limit_hit(scope, identity)
     if wait is not None:
-        raise Throttled(wait=max(1, int(wait + 0.999)))
+        raise Throttled(wait=_retry_after(wait))
 
 
 def limit_check(scope: str, identity: str) -> None:
     """Raise ``Throttled`` when the bucket is full, without counting this request."""
     wait = limit_peek(scope, identity)
     if wait is not None:
-        raise Throttled(wait=max(1, int(wait + 0.999)))
+        raise Throttled(wait=_retry_after(wait))
 
 
-def normalize_email(email: str | None) -> str:
-    return (email or "").strip().lower()
+PER_IP = "ip"
+PER_USER = "user"
 
 
-class IPThrottle(BaseThrottle):
-    """Counts every request of the view per client IP in the bucket ``scope``."""
+@dataclass(frozen=True)
+class RateLimit:
+    """One limit a view declares: the rate setting ``scope``, counted per client IP or user."""
 
-    scope: str = ""
+    scope: str
+    per: str = PER_IP
+
+    def identity(self, request) -> str:
+        if self.per == PER_USER:
+            user = getattr(request, "user", None)
+            return str(user.pk) if user is not None and user.is_authenticated else ""
+        return client_ip(request)
+
+
+class RateLimitThrottle(BaseThrottle):
+    """DRF's hook into this module: counts every ``RateLimit`` of the view's ``rate_limits``.
+
+    Every limit of the view is counted (a request refused by one still spends the others, like
+    DRF's own throttles); the answer waits for the longest.
+    """
 
     def allow_request(self, request, view) -> bool:
-        self._wait = limit_hit(self.scope, client_ip(request))
+        waits = [
+            limit_hit(limit.scope, limit.identity(request))
+            for limit in getattr(view, "rate_limits", ())
+        ]
+        self._wait = max((w for w in waits if w is not None), default=None)
         return self._wait is None
 
     def wait(self) -> float | None:
-        return max(1, int((self._wait or 0) + 0.999))
+        return _retry_after(self._wait or 0)
 
 
-class SignInIPThrottle(IPThrottle):
-    scope = "signin_ip"
-
-
-class SignUpIPThrottle(IPThrottle):
-    scope = "signup_ip"
-
-
-class InviteCheckIPThrottle(IPThrottle):
-    """For the invite check endpoint (invites app)."""
-
-    scope = "invite_check_ip"
-
-
-class RefreshIPThrottle(IPThrottle):
-    scope = "refresh_ip"
-
-
-class PasswordResetIPThrottle(IPThrottle):
-    scope = "password_reset_ip"
+def _retry_after(wait: float) -> int:
+    return max(1, int(wait + 0.999))
 
 
 # Per-email limits depend on the parsed body, so views call these after validation.
@@ -201,7 +209,7 @@ def admin_login_rate_limited(login_view):
         if request.method == "POST":
             wait = limit_hit("admin_login_ip", client_ip(request), rate_scope="signin_ip")
             if wait is not None:
-                seconds = max(1, int(wait + 0.999))
+                seconds = _retry_after(wait)
                 response = HttpResponse(
                     _("Trop de tentatives de connexion. Réessayez dans %(seconds)s secondes.")
                     % {"seconds": seconds},
