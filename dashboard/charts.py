@@ -8,6 +8,7 @@ label is escaped. Charts scale to their container (``viewBox`` + ``width: 100%``
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -30,7 +31,7 @@ def _nice_max(value: float) -> float:
     """A round axis maximum at or above ``value`` (1, 2, 5 x 10^n)."""
     if value <= 0:
         return 1
-    magnitude = 10 ** (len(str(int(value))) - 1)
+    magnitude = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if value <= step * magnitude:
             return step * magnitude
@@ -136,7 +137,7 @@ def cumulative_line(
     def xy(index: int, value: float) -> str:
         return f"{LEFT + slot * (index + 0.5):.1f},{TOP + plot_h * (1 - value / top):.1f}"
 
-    parts = [_axes(top, days, "{:g} $" if top >= 10 else "{:.2f} $")]
+    parts = [_axes(top, days, "{:g} $" if top >= 10 else "{:.2f} $" if top >= 0.1 else "{:.3f} $")]
     if budget is not None and budget > 0:
         for ratio, color, label in ((1, RED, "100 %"), (0.8, ORANGE, "80 %")):
             y = TOP + plot_h * (1 - float(budget) * ratio / top)
