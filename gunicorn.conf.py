@@ -1,9 +1,9 @@
 """gunicorn settings for the ``web:`` line of the Procfile.
 
-Sync workers, one per core (measured best on the 2-core machine kind: ../shared/PERF-NOTES.md).
+Sync workers, one per core (measured best on the 2-core machine kind: docs/performance-notes.md).
 Each worker holds one persistent PostgreSQL connection (CONN_MAX_AGE), so an instance holds
 ``workers`` connections; WEB_CONCURRENCY is capped at 10 to keep within the 10-connection budget.
-The worker timeout sits above the 45 s bound of an AI generation (SPEC section 4.4).
+The worker timeout sits above the 45 s bound of an AI generation (docs/api.md, Content).
 """
 
 import multiprocessing

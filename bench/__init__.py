@@ -1,4 +1,4 @@
-"""The benchmark harness (issue 8, SPEC section 8): ``make bench`` or ``python -m bench``.
+"""The benchmark harness (docs/benchmark.md): ``make bench`` or ``python -m bench``.
 
 Never imported by the product: ``bench.settings`` (the product's settings plus the floor's URL)
 is only ever named by the harness itself. See docs/benchmark.md.

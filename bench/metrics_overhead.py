@@ -23,8 +23,8 @@ import time
 def _measure() -> None:
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huntaze.settings")
-    os.environ.setdefault("HUNTAZE_TESTING", "1")
+    # The test settings: no production secrets needed, the embedded server without DATABASE_URL.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "huntaze.settings.test"
     django.setup()
     import logging
 

@@ -204,7 +204,7 @@ def server_command(model: str, cfg: Config, port: int) -> list[str]:
         # The same line and config file; command-line settings override the file's.
         return [*procfile_web_command(), "--worker-class", "gthread", "--threads", str(cfg.threads)]
     # granian: WSGI, one process per worker, a small fixed number of blocking threads
-    # (its default of hundreds of threads was measured slow, ../shared/PERF-NOTES.md).
+    # (its default of hundreds of threads was measured slow, docs/performance-notes.md).
     return [
         sys.executable,
         "-m",

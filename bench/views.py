@@ -1,7 +1,7 @@
 """The floor: the least a DRF endpoint of ours can cost.
 
 One row read by primary key and serialised by a ModelSerializer, through the same middleware,
-server and settings as the product (PERF-NOTES' "DRF view, one row by primary key +
+server and settings as the product (docs/performance-notes.md: "DRF view, one row by primary key +
 ModelSerializer"). No authentication: the floor measures the stack, not our code, and the mix's
 throughput is reported as a ratio of it.
 """
@@ -18,7 +18,7 @@ from content.models import ContentAsset
 
 
 class FloorAssetOutput(serializers.ModelSerializer):
-    """A plain ModelSerializer, on purpose: the floor is the generic DRF cost (PERF-NOTES' "one
+    """A plain ModelSerializer, on purpose: the floor is the generic DRF cost (docs/performance-notes.md: "one
     row by primary key + ModelSerializer"), not our tuned ``ContentAssetOutput``."""
 
     class Meta:

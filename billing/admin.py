@@ -1,4 +1,4 @@
-"""Subscriptions and processed Stripe events: read-only in the admin (SPEC section 5).
+"""Subscriptions and processed Stripe events: read-only in the admin (docs/api.md, Admin).
 
 Both mirror Stripe; editing them by hand would desynchronise us from Stripe, so staff change
 subscriptions in the Stripe dashboard and the webhook brings the change here.

@@ -1,4 +1,4 @@
-"""Subscriptions mirrored from Stripe, and the Stripe events already processed (SPEC section 3)."""
+"""Subscriptions mirrored from Stripe, and the Stripe events already processed (docs/data-model.md)."""
 
 from __future__ import annotations
 

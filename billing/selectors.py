@@ -9,7 +9,7 @@ from billing.models import SubscriptionRecord, SubscriptionStatus
 
 
 def subscription_summary(record: SubscriptionRecord | None) -> dict[str, Any]:
-    """SPEC 4.5 shape of a record; FREE/ACTIVE with null dates when there is none."""
+    """The subscription shape of a record (docs/api.md, Billing); FREE/ACTIVE with null dates when there is none."""
     if record is None:
         return {
             "plan": Plan.FREE,

@@ -1,4 +1,4 @@
-"""Billing writes: checkout and portal (SPEC section 4.5). Webhooks: ``billing.webhooks``.
+"""Billing writes: checkout and portal (docs/api.md, Billing). Webhooks: ``billing.webhooks``.
 
 Decisions (see docs/billing.md):
 
@@ -52,7 +52,7 @@ STATUS_MAP: dict[str, str] = {
 
 
 def _price_setting(name: str) -> str:
-    # Price ids may live in the Stripe secret (SPEC 7) or in plain settings.
+    # Price ids may live in the Stripe secret (docs/configuration.md) or in plain settings.
     return runtime_secret(name) or str(getattr(settings, name, "") or "")
 
 

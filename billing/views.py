@@ -1,4 +1,4 @@
-"""Billing endpoints (SPEC section 4.5): one view class per endpoint, thin."""
+"""Billing endpoints (docs/api.md, Billing): one view class per endpoint, thin."""
 
 from __future__ import annotations
 

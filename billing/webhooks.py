@@ -1,4 +1,4 @@
-"""Applying Stripe webhook events (SPEC section 4.5).
+"""Applying Stripe webhook events (docs/api.md, Billing).
 
 Decisions (see docs/billing.md):
 

@@ -18,6 +18,8 @@ class HuntazeConfig(AppConfig):
         # SQL latency and open connections (huntaze/metrics.py); the receivers are idempotent.
         connection_created.connect(metrics.on_connection_created, dispatch_uid="huntaze.metrics")
         request_finished.connect(metrics.on_request_finished, dispatch_uid="huntaze.metrics")
+        from huntaze import checks  # noqa: F401 - registers the start-up guard
+
         # Audit lines of the secrets read while settings were loading (before logging existed).
         secrets = sys.modules.get("huntaze.secrets")
         if secrets is not None:

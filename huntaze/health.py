@@ -1,4 +1,4 @@
-"""Health probes (SPEC section 4.7).
+"""Health probes (docs/api.md, Health).
 
 ``/api/health`` (readiness) runs ``SELECT 1`` and reports its latency; ``/api/health/live``
 (liveness) never touches the database. Both are answered by ``HealthCheckMiddleware`` before host

@@ -1,4 +1,4 @@
-"""JSON log lines on standard output, with secrets scrubbed (SPEC section 7).
+"""JSON log lines on standard output, with secrets scrubbed (docs/configuration.md).
 
 - ``JsonFormatter`` writes one JSON object per record: ``time``, ``level``, ``logger``,
   ``message``, the record's extra fields, the current ``request_id`` (set by

@@ -1,4 +1,4 @@
-"""The one pagination of every list (SPEC section 4, "Lists")."""
+"""The one pagination of every list (docs/api.md, Lists)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The project's drf-spectacular AutoSchema: the error responses of SPEC section 4 in the schema.
+"""The project's drf-spectacular AutoSchema: the error responses (docs/api.md, Errors) in the schema.
 
 Found by the contract fuzzer (tests/robustness/test_fuzz_contract.py, docs/robustness.md): most
 operations documented only their success status, so every 400/401/403/404/409/429/503 the API

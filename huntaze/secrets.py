@@ -1,8 +1,8 @@
-"""Secrets: the start-up loader and the runtime cache (SPEC section 7). The only boto3 importer.
+"""Secrets: the start-up loader and the runtime cache (docs/configuration.md, Secrets). The only boto3 importer.
 
 Two public entry points:
 
-- ``load_database_url()`` — called by ``huntaze/settings.py`` while it is being imported, when
+- ``load_database_url()`` — called by ``huntaze/settings/base.py`` while it is being imported, when
   ``SECRETS_BACKEND=aws`` and ``DATABASE_URL`` is not set. Django settings do not exist yet, so
   it reads its own configuration from the environment. It returns a PostgreSQL URL built from
   the database secret, or stops start-up with ``ImproperlyConfigured`` naming what is missing.
@@ -65,7 +65,7 @@ SENSITIVE_KEYS = frozenset(
 RDS_FIELDS = ("host", "username", "password", "dbname")  # plus optional port, engine, sslmode
 _KEY_TO_SECRET = {key: secret for secret, keys in SECRET_KEYS.items() for key in keys}
 
-# Secrets Manager: 5 s to connect, 5 s to read, two attempts in all (SPEC section 7).
+# Secrets Manager: 5 s to connect, 5 s to read, two attempts in all (docs/api.md, Configuration).
 BOTO_OPTIONS = {
     "connect_timeout": 5,
     "read_timeout": 5,

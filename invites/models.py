@@ -1,4 +1,4 @@
-"""Beta invites (SPEC section 3)."""
+"""Beta invites (docs/data-model.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Invite serializers, by direction (SPEC 4.6)."""
+"""Invite serializers, by direction (docs/api.md, Invites)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Invite services: issue, send, resend, check, redeem and revoke (SPEC sections 3 and 4.6).
+"""Invite services: issue, send, resend, check, redeem and revoke (docs/data-model.md; docs/api.md, Invites).
 
 Every way in (the API, the admin, ``create_invites``) goes through these functions.
 
@@ -320,7 +320,7 @@ def _deliver(invite_ids: list, report: SendReport) -> None:
                 if conn.send_messages([invite_email_build(invite=invite, connection=conn)]) != 1:
                     raise RuntimeError("the backend did not accept the message")
             except Exception as exc:
-                # The invite id only: never the code (SPEC 7), and the address is personal data.
+                # The invite id only: never the code (docs/api.md, Configuration: logs), and the address is personal data.
                 logger.warning(
                     "invite email failed for invite %s (%s)", invite.pk, type(exc).__name__
                 )

@@ -74,6 +74,7 @@ def make_api_key(
 
 
 def api_key_client(raw_key: str) -> APIClient:
+    """An APIClient sending ``Api-Key <raw_key>`` (a key the test already has)."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
     return client

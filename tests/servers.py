@@ -1,4 +1,5 @@
-"""Real servers for end-to-end tests: an embedded PostgreSQL we can stop, and gunicorn."""
+"""Real processes for end-to-end tests: an embedded PostgreSQL we can stop, gunicorn, and
+``manage.py`` commands (``manage()``), with the test or the production settings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 from urllib.request import urlopen
@@ -73,7 +75,15 @@ class EmbeddedPostgres:
         shutil.rmtree(self.pgdata, ignore_errors=True)
 
 
+def suite_env(**extra: str) -> dict[str, str]:
+    """This run's environment with the test settings (``huntaze.settings.test``), for a
+    subprocess that should behave like the suite itself."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "huntaze.settings.test", **extra}
+
+
 def production_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The production settings (``huntaze.settings``, no DJANGO_* or PYTEST* variable of this run)
+    on ``database_url``, as an operator or the Procfile runs them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.update(
         DATABASE_URL=database_url,
@@ -87,15 +97,35 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+def manage(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    check: bool = False,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """``python manage.py *args`` in the repository, output captured as text.
+
+    ``env`` is the whole environment of the process: ``suite_env()`` (the default) for the test
+    settings, ``production_env(url)`` for the production ones. With ``check``, a non-zero exit
+    fails the test with the end of stderr.
+    """
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=REPO,
-        env=env,
-        check=True,
-        timeout=300,
+        env=dict(suite_env() if env is None else env),
         capture_output=True,
+        text=True,
+        timeout=timeout,
     )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"manage.py {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}"
+        )
+    return result
+
+
+def migrate(env: Mapping[str, str]) -> None:
+    manage("migrate", "--noinput", "-v", "0", env=env, check=True, timeout=300)
 
 
 class Gunicorn:
@@ -138,4 +168,13 @@ class Gunicorn:
             self.proc.kill()
 
 
-__all__ = ["EmbeddedPostgres", "Gunicorn", "devdb", "free_port", "migrate", "production_env"]
+__all__ = [
+    "EmbeddedPostgres",
+    "Gunicorn",
+    "devdb",
+    "free_port",
+    "manage",
+    "migrate",
+    "production_env",
+    "suite_env",
+]

@@ -1,4 +1,4 @@
-"""Query budgets of every endpoint of the benchmark mix (SPEC section 8, issue 8).
+"""Query budgets of every endpoint of the benchmark mix (docs/benchmark.md).
 
 Each request runs a small fixed number of SQL queries, independent of page size. The budgets
 are upper bounds (``django_assert_max_num_queries``), kept tight: one more query than the budget

@@ -1,4 +1,4 @@
-"""The auth cookies of browser front ends (docs/auth.md, Cookies).
+"""The auth cookies of browser front ends (docs/auth.md, Browser cookies and CSRF).
 
 ``access_token`` (path ``/``, 15 minutes) and ``refresh_token`` (path ``/api/auth``, until the
 family expires), both httpOnly, SameSite=Lax and Secure when ``AUTH_COOKIE_SECURE``.

@@ -1,10 +1,9 @@
-"""/api/keys (SPEC 4.3) and Api-Key authentication."""
+"""/api/keys (docs/api.md, API keys) and Api-Key authentication."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey
 from accounts.services.keys import api_key_create, api_key_revoke
+from tests.concurrency import run_concurrently
 from tests.conftest import assert_error
 from tests.factories import api_key_client, auth_client, make_user
 
@@ -269,26 +269,15 @@ def test_concurrent_requests_write_last_used_at_once():
     key, raw = api_key_create(user=user, name="k", permissions=["profile:read"])
     stale = timezone.now() - timedelta(minutes=5)
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=stale)
-    updates: list[int] = []
-    barrier = threading.Barrier(4)
 
-    def hit():
+    def hit(client) -> int:
         from django.db import connection as conn
 
-        try:
-            client = api_key_client(raw)
-            barrier.wait()
-            with CaptureUpdates(conn) as cap:
-                assert client.get(PROFILE).status_code == 200
-            updates.append(cap.rows)
-        finally:
-            conn.close()
+        with CaptureUpdates(conn) as cap:
+            assert client.get(PROFILE).status_code == 200
+        return cap.rows
 
-    threads = [threading.Thread(target=hit) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    updates = run_concurrently(hit, args=[(api_key_client(raw),) for _ in range(4)])
     assert len(updates) == 4
     assert sum(updates) == 1  # exactly one request's UPDATE matched the row
     assert ApiKey.objects.get(pk=key.pk).last_used_at > stale

@@ -1,4 +1,4 @@
-"""Auth cookies and the Origin rule for cookie-authenticated unsafe requests (SPEC 4)."""
+"""Auth cookies and the Origin rule for cookie-authenticated unsafe requests (docs/api.md, Authentication)."""
 
 from __future__ import annotations
 

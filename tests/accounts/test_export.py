@@ -1,4 +1,4 @@
-"""GET /api/users/profile/export (SPEC 4.2): all of the user's data, nobody else's, no secret."""
+"""GET /api/users/profile/export (docs/api.md, Users): all of the user's data, nobody else's, no secret."""
 
 from __future__ import annotations
 

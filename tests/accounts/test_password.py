@@ -1,4 +1,4 @@
-"""Password change, reset and confirm (SPEC 4.1), and refusal of older access tokens."""
+"""Password change, reset and confirm (docs/api.md, Auth), and refusal of older access tokens."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET / PATCH /api/users/profile (SPEC 4.2)."""
+"""GET / PATCH /api/users/profile (docs/api.md, Users)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""manage.py purge_deleted_users --days N and purge_expired_tokens (SPEC 6)."""
+"""manage.py purge_deleted_users --days N and purge_expired_tokens (docs/api.md, Operations)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rate limits of SPEC 4.1/7: per client IP and per email, 429 throttled + Retry-After."""
+"""Rate limits (docs/api.md, Rate limits): per client IP and per email, 429 throttled + Retry-After."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from huntaze.throttles import rate_for, rate_parse
+from tests.concurrency import run_concurrently
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD
 
@@ -199,30 +200,13 @@ def test_admin_login_is_rate_limited(make_admin):
 @pytest.mark.django_db(transaction=True)
 def test_parallel_requests_cannot_overrun_a_limit():
     """Counts are shared and atomic: of 20 parallel sign-ups from one IP, exactly 10 pass."""
-    import threading
-
-    from django.db import connection
     from rest_framework.test import APIClient
 
     avoid_window_edge(60)
-    barrier = threading.Barrier(20)
-    statuses: list[int] = []
-    lock = threading.Lock()
     body = {"email": "x@example.test", "password": PASSWORD, "name": "x", "invite_code": "NOPE"}
 
-    def worker() -> None:
-        try:
-            client = APIClient()
-            barrier.wait()
-            r = client.post("/api/auth/signup", body, format="json")
-            with lock:
-                statuses.append(r.status_code)
-        finally:
-            connection.close()
+    def signup(client: APIClient) -> int:
+        return client.post("/api/auth/signup", body, format="json").status_code
 
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = run_concurrently(signup, args=[(APIClient(),) for _ in range(20)])
     assert sorted(statuses) == [403] * 10 + [429] * 10, statuses

@@ -1,4 +1,4 @@
-"""POST /api/auth/refresh and /api/auth/signout: rotation, reuse detection (SPEC 4.1)."""
+"""POST /api/auth/refresh and /api/auth/signout: rotation, reuse detection (docs/api.md, Auth)."""
 
 from __future__ import annotations
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import RefreshToken
+from tests.concurrency import run_concurrently
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 
@@ -24,25 +22,12 @@ def test_ten_concurrent_refreshes_of_one_token_give_exactly_one_200():
         )
         .json()["refresh"]
     )
-    barrier = threading.Barrier(10)
-    results: list[tuple[int, dict]] = []
-    lock = threading.Lock()
 
-    def worker() -> None:
-        try:
-            client = APIClient()
-            barrier.wait()
-            r = client.post("/api/auth/refresh", {"refresh": token}, format="json")
-            with lock:
-                results.append((r.status_code, r.json()))
-        finally:
-            connection.close()
+    def refresh(client: APIClient):
+        r = client.post("/api/auth/refresh", {"refresh": token}, format="json")
+        return r.status_code, r.json()
 
-    threads = [threading.Thread(target=worker) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(refresh, args=[(APIClient(),) for _ in range(10)])
 
     statuses = sorted(s for s, _ in results)
     assert statuses == [200] + [401] * 9, statuses

@@ -1,4 +1,4 @@
-"""POST /api/auth/signin and GET /api/auth/me (SPEC 4.1)."""
+"""POST /api/auth/signin and GET /api/auth/me (docs/api.md, Auth)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/auth/signup: invite-gated sign-up (SPEC 4.1)."""
+"""POST /api/auth/signup: invite-gated sign-up (docs/api.md, Auth)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DELETE /api/users/profile: the soft delete of SPEC section 3, and the staff restore service.
+"""DELETE /api/users/profile: the soft delete of docs/data-model.md, and the staff restore service.
 
 The sign-in / refresh / sign-up halves of the story are in test_soft_delete_flows.py.
 """

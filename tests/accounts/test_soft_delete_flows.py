@@ -1,4 +1,4 @@
-"""After a soft delete, through the auth endpoints (SPEC 3 and 4.1; issue 3 "Done when").
+"""After a soft delete, through the auth endpoints (docs/data-model.md, Soft delete; docs/api.md, Auth).
 
 These tests call /api/auth/signin, /refresh and /signup, built on the auth branch: on the
 users branch alone they fail until that branch is merged.

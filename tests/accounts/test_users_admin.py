@@ -1,4 +1,4 @@
-"""Users, API keys and refresh tokens in the Django admin (SPEC 5), as a logged-in ADMIN."""
+"""Users, API keys and refresh tokens in the Django admin (docs/api.md, Admin), as a logged-in ADMIN."""
 
 from __future__ import annotations
 

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 from billing.models import SubscriptionRecord
-from tests.billing.helpers import api_key_client
+from tests.concurrency import run_concurrently
 from tests.conftest import assert_error
-from tests.factories import auth_client, make_user
+from tests.factories import auth_client, make_user, scoped_key_client
 
 URL = "/api/billing/checkout"
 
@@ -177,24 +176,9 @@ def test_customer_key_is_stable_across_failed_attempts(stripe_standin, user, cli
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_checkouts_create_one_customer(stripe_standin):
     user = make_user()
-    barrier = threading.Barrier(2)
-    results: list[int] = []
+    clients = [auth_client(user) for _ in range(2)]
 
-    def run():
-        from django.db import connection
-
-        try:
-            client = auth_client(user)
-            barrier.wait()
-            results.append(_checkout(client).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = [r.status_code for r in run_concurrently(_checkout, args=[(c,) for c in clients])]
 
     assert results == [200, 200]
     assert len(stripe_standin.customers) == 1
@@ -204,7 +188,7 @@ def test_two_concurrent_checkouts_create_one_customer(stripe_standin):
 
 
 def test_api_key_may_not_start_a_checkout(stripe_standin, user):
-    client = api_key_client(user, ["billing:read", "content:write", "profile:read"])
+    client = scoped_key_client(user, ["billing:read", "content:write", "profile:read"])
     assert_error(_checkout(client), 403, "permission_denied")
     assert stripe_standin.requests == []
 

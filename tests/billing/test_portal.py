@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import time
 
-from tests.billing.helpers import api_key_client
 from tests.conftest import assert_error
+from tests.factories import scoped_key_client
 
 URL = "/api/billing/portal"
 
@@ -69,7 +69,7 @@ def test_portal_stripe_hanging_is_503_quickly(stripe_standin, user, client_for_u
 
 
 def test_api_key_may_not_open_the_portal(stripe_standin, user):
-    client = api_key_client(user, ["billing:read"])
+    client = scoped_key_client(user, ["billing:read"])
     assert_error(client.post(URL), 403, "permission_denied")
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from billing.models import SubscriptionRecord
-from tests.billing.helpers import api_key_client
 from tests.conftest import assert_error
+from tests.factories import scoped_key_client
 
 URL = "/api/billing/subscription"
 
@@ -49,13 +49,13 @@ def test_only_own_record_is_shown(user, make_user, client_for_user):
 
 def test_api_key_with_billing_read(user):
     SubscriptionRecord.objects.create(user=user, plan="PRO", status="ACTIVE")
-    response = api_key_client(user, ["billing:read"]).get(URL)
+    response = scoped_key_client(user, ["billing:read"]).get(URL)
     assert response.status_code == 200
     assert response.json()["plan"] == "PRO"
 
 
 def test_api_key_without_billing_read(user):
-    assert_error(api_key_client(user, ["content:read"]).get(URL), 403, "permission_denied")
+    assert_error(scoped_key_client(user, ["content:read"]).get(URL), 403, "permission_denied")
 
 
 def test_requires_authentication(api_client):

@@ -1,4 +1,4 @@
-"""Each handled event type and each status and price mapping (SPEC section 4.5)."""
+"""Each handled event type and each status and price mapping (docs/api.md, Billing)."""
 
 from __future__ import annotations
 

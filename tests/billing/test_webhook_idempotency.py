@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from billing.models import StripeEvent, SubscriptionRecord
 from tests.billing import events
+from tests.concurrency import run_concurrently
 from tests.factories import make_user
 
 
 def _deliver_concurrently(post_event, event, n: int) -> list[int]:
-    barrier = threading.Barrier(n)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def run():
-        from django.db import connection
-
-        try:
-            barrier.wait()
-            status = post_event(event).status_code
-            with lock:
-                statuses.append(status)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return statuses
+    return [r.status_code for r in run_concurrently(post_event, n, args=[(event,)] * n)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -87,23 +66,7 @@ def test_concurrent_different_events_for_one_user_make_one_record(post_event):
     b = events.event(
         "customer.subscription.updated", events.subscription(status="past_due"), created=1001
     )
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
-
-    def run(event):
-        from django.db import connection
-
-        try:
-            barrier.wait()
-            statuses.append(post_event(event).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(e,)) for e in (a, b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = [r.status_code for r in run_concurrently(post_event, args=[(a,), (b,)])]
     assert statuses == [200, 200]
     record = SubscriptionRecord.objects.get(user=user)
     assert record.status == "PAST_DUE"  # the newer event wins whatever the order

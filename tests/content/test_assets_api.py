@@ -9,6 +9,7 @@ import pytest
 
 from content.models import ContentAsset
 from tests.conftest import assert_error
+from tests.factories import scoped_key_client
 
 pytestmark = pytest.mark.django_db
 
@@ -211,11 +212,11 @@ def test_put_is_not_allowed(client_for_user, user, make_asset):
     )
 
 
-def test_api_key_scopes(api_key_client, user, make_asset):
+def test_api_key_scopes(user, make_asset):
     asset = make_asset(user=user)
-    reader = api_key_client(user, ["content:read"])
-    writer = api_key_client(user, ["content:write"])
-    other_scope = api_key_client(user, ["profile:read"])
+    reader = scoped_key_client(user, ["content:read"])
+    writer = scoped_key_client(user, ["content:write"])
+    other_scope = scoped_key_client(user, ["profile:read"])
 
     assert reader.get("/api/content").status_code == 200
     assert reader.get(f"/api/content/{asset.pk}").status_code == 200

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from content.models import AiUsage, ContentAsset
 from content.selectors import ai_generations_this_month, usage_month
 from tests import factories
+from tests.concurrency import run_concurrently
 from tests.conftest import assert_error
 
 URL = "/api/content/generate"
@@ -120,28 +119,11 @@ def test_ten_concurrent_generations_on_a_quota_of_five_give_exactly_five(ai_stan
     ai_standin.delay = 0.3  # every request is in flight at the same time
     user = factories.make_user()
     clients = [factories.auth_client(user) for _ in range(10)]
-    barrier = threading.Barrier(10)
-    statuses: list[int] = []
-    codes: list[str] = []
-    lock = threading.Lock()
 
-    def run(client):
-        try:
-            barrier.wait()
-            response = generate(client)
-            with lock:
-                statuses.append(response.status_code)
-                if response.status_code != 201:
-                    codes.append(response.json()["error"]["code"])
-        finally:
-            connection.close()
+    responses = run_concurrently(generate, args=[(c,) for c in clients])
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-
+    statuses = [r.status_code for r in responses]
+    codes = [r.json()["error"]["code"] for r in responses if r.status_code != 201]
     assert sorted(statuses) == [201] * 5 + [429] * 5, statuses
     assert codes == ["quota_exceeded"] * 5
     assert ai_standin.count == 5
@@ -154,22 +136,8 @@ def test_concurrent_failures_give_their_slots_back(ai_standin, settings):
     settings.AI_MONTHLY_QUOTA_FREE = 3
     ai_standin.default = "500"
     user = factories.make_user()
-    barrier = threading.Barrier(6)
-    statuses: list[int] = []
-
-    def run():
-        try:
-            client = factories.auth_client(user)
-            barrier.wait()
-            statuses.append(generate(client).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    clients = [factories.auth_client(user) for _ in range(6)]
+    statuses = [r.status_code for r in run_concurrently(generate, args=[(c,) for c in clients])]
     assert len(statuses) == 6 and set(statuses) <= {429, 503} and statuses.count(503) >= 3
     assert AiUsage.objects.get(user=user).count == 0
     ai_standin.default = "success"

@@ -1,4 +1,4 @@
-"""Black-box contract checks not covered elsewhere (SPEC sections 4.1, 4.4, OpenAPI)."""
+"""Black-box contract checks not covered elsewhere (docs/api.md: Auth, Content, the OpenAPI schema)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class BrokenEmailBackend(BaseEmailBackend):
 
 @override_settings(EMAIL_BACKEND="tests.contract.test_contract_misc.BrokenEmailBackend")
 def test_password_reset_is_202_even_when_the_mail_server_is_down(make_user, api_client):
-    """SPEC 4.1: 202 whether or not the email exists; a 500 for known addresses only would
+    """docs/api.md, Auth: 202 whether or not the email exists; a 500 for known addresses only would
     also reveal which addresses have an account."""
     make_user(email="known@example.test")
     known = api_client.post(

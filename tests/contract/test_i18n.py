@@ -1,4 +1,4 @@
-"""Black-box contract checks (SPEC section 4 intro): messages are French by default and English
+"""Black-box contract checks (docs/api.md, Conventions): messages are French by default and English
 with ``Accept-Language: en``; codes never change with the language."""
 
 from __future__ import annotations

@@ -1,26 +1,16 @@
 """Production settings: the deploy check passes, DEBUG is off by default, migrations complete."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.servers import manage
 
 
 def _run(args, **env_overrides):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(env_overrides)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage(*args, env=env)
 
 
 @pytest.mark.slow
@@ -47,16 +37,12 @@ def test_production_refuses_to_start_without_secret_key():
 @pytest.mark.slow
 def test_production_refuses_the_embedded_server():
     env_url = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    result = manage(
+        "check",
         env={
             **{k: v for k, v in env_url.items() if not k.startswith("DJANGO_")},
             "DJANGO_SECRET_KEY": "x" * 64,
         },
-        timeout=120,
     )
     assert result.returncode != 0
     assert "DATABASE_URL is not set" in result.stderr

@@ -1,5 +1,5 @@
 """The embedded default: no DATABASE_URL starts PostgreSQL from the pip package, and the last
-process to leave stops it (SPEC section 7)."""
+process to leave stops it (docs/configuration.md, Settings modules)."""
 
 import os
 import shutil
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from tests.servers import manage
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -25,34 +27,25 @@ def _postgres_running_on(pgdata: Path) -> bool:
 def test_without_database_url_the_embedded_server_is_started_reused_and_stopped():
     pgdata = Path(tempfile.mkdtemp(prefix=".pgdata-embedded-test-", dir=REPO))
     shutil.rmtree(pgdata)  # let the package create and initialise it
+    # Development, as `make run` starts it: the default (production) settings module with
+    # DJANGO_DEBUG=true. (The test settings' own fallback is what `make test` uses.)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(DJANGO_DEBUG="true", EMBEDDED_PGDATA=str(pgdata))
+    env.update(
+        DJANGO_SETTINGS_MODULE="huntaze.settings",
+        DJANGO_DEBUG="true",
+        EMBEDDED_PGDATA=str(pgdata),
+    )
     try:
         for _run in range(2):  # the second run reuses the data folder
-            migrate = subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
+            migrate = manage("migrate", "--noinput", "-v", "0", env=env, timeout=300)
             assert migrate.returncode == 0, migrate.stderr[-2000:]
-            probe = subprocess.run(
-                [
-                    sys.executable,
-                    "manage.py",
-                    "shell",
-                    "-c",
-                    "from django.db import connection as c; cur = c.cursor(); "
-                    "cur.execute('SELECT count(*) FROM users'); print('users', cur.fetchone()[0]); "
-                    "print('engine', c.vendor)",
-                ],
-                cwd=REPO,
+            probe = manage(
+                "shell",
+                "-c",
+                "from django.db import connection as c; cur = c.cursor(); "
+                "cur.execute('SELECT count(*) FROM users'); print('users', cur.fetchone()[0]); "
+                "print('engine', c.vendor)",
                 env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
             )
             assert probe.returncode == 0, probe.stderr[-2000:]
             assert "engine postgresql" in probe.stdout and "users 0" in probe.stdout

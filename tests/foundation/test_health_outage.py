@@ -1,4 +1,4 @@
-"""The real server against a real PostgreSQL that stops and comes back (SPEC section 4.7)."""
+"""The real server against a real PostgreSQL that stops and comes back (docs/api.md, Health)."""
 
 import json
 import time

@@ -1,4 +1,4 @@
-"""The invite admin through Django's test client, as a logged-in ADMIN (SPEC section 5)."""
+"""The invite admin through Django's test client, as a logged-in ADMIN (docs/api.md, Admin)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from invites.models import BetaInvite
+from tests.servers import manage, suite_env
 
 pytestmark = pytest.mark.django_db
 
@@ -101,17 +99,11 @@ def test_send_failure_is_reported_and_keeps_the_invite(mail_server_down):
     assert invite.sent_at is None and invite.status == "pending"
 
 
+@pytest.mark.slow
 def test_exit_status_from_the_shell(tmp_path):
     """The real process exits 1, prints no CSV, and says why when nothing valid was given."""
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "HUNTAZE_TESTING": "true"}
-    manage = str(Path(settings.BASE_DIR) / "manage.py")
-    bad = subprocess.run(
-        [sys.executable, manage, "create_invites", "--email", "nope"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    env = suite_env(DATABASE_URL=_test_database_url())
+    bad = manage("create_invites", "--email", "nope", env=env, timeout=60)
     assert bad.returncode == 1 and "No valid email" in bad.stderr and bad.stdout == ""
 
 

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from huntaze.exceptions import Conflict, ValidationFailed
@@ -23,6 +22,7 @@ from invites.services import (
     invite_revoke_many,
     invite_send,
 )
+from tests.concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -273,35 +273,13 @@ def test_resend_sends_again_and_skips_a_closed_invite(
 # --- races --------------------------------------------------------------------------------
 
 
-def _run_threads(target, args_list):
-    barrier = threading.Barrier(len(args_list))
-    results, errors = [], []
-
-    def run(*args):
-        try:
-            barrier.wait()
-            results.append(target(*args))
-        except Exception as exc:  # pragma: no cover - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=args) for args in args_list]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors, errors
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issues_for_one_email_make_one_invite():
     def issue(email):
         invite, _ = invite_issue(email=email)
         return invite.pk
 
-    pks = _run_threads(issue, [("race@example.test",), ("RACE@example.test",)] * 4)
+    pks = run_concurrently(issue, args=[("race@example.test",), ("RACE@example.test",)] * 4)
     assert len(set(pks)) == 1
     assert BetaInvite.objects.filter(email="race@example.test").count() == 1
 
@@ -313,7 +291,7 @@ def test_overlapping_bulk_issues_neither_duplicate_nor_deadlock():
     def issue(batch):
         return [r.invite.pk for r in invite_issue_many(emails=batch)]
 
-    _run_threads(issue, [(emails,), (list(reversed(emails)),), (emails[::2],)])
+    run_concurrently(issue, args=[(emails,), (list(reversed(emails)),), (emails[::2],)])
     assert BetaInvite.objects.count() == 10
 
 
@@ -332,7 +310,7 @@ def test_concurrent_redeem_and_revoke_have_one_winner(make_invite, make_user):
         except Conflict:
             return "-"
 
-    outcomes = _run_threads(lambda f: f(), [(redeem,), (revoke,)])
+    outcomes = run_concurrently(lambda f: f(), args=[(redeem,), (revoke,)])
     assert sorted(outcomes) in (["-", "redeemed"], ["-", "revoked"])
     invite.refresh_from_db()
     assert (invite.used_at is None) != (invite.revoked_at is None)

@@ -1,4 +1,4 @@
-"""One JSON line per request, with the request id echoed as X-Request-Id (SPEC section 7)."""
+"""One JSON line per request, with the request id echoed as X-Request-Id (docs/api.md, Configuration)."""
 
 from __future__ import annotations
 

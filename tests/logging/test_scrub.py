@@ -1,5 +1,5 @@
 """The scrub filter: no Authorization, cookie, password, token, key, invite code or secret value
-reaches the JSON log lines, wherever it would appear (SPEC section 7)."""
+reaches the JSON log lines, wherever it would appear (docs/api.md, Configuration)."""
 
 from __future__ import annotations
 

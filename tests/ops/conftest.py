@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-import sys
 from urllib.parse import quote
 
 import psycopg
@@ -18,7 +17,7 @@ import pytest
 from django.db import connection
 from psycopg import sql
 
-from tests.servers import REPO, migrate, production_env
+from tests.servers import manage, migrate, production_env
 
 _seq = itertools.count(1)
 
@@ -63,14 +62,7 @@ class ThrowawayDatabase:
             return cur.fetchall() if cur.description else []
 
     def manage(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=REPO,
-            env=env or self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return manage(*args, env=env or self.env)
 
     def drop(self) -> None:
         admin_sql(

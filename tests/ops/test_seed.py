@@ -1,4 +1,4 @@
-"""manage.py seed (SPEC section 6): idempotent, usable credentials, refuses production settings."""
+"""manage.py seed (docs/api.md, Operations): idempotent, usable credentials, refuses production settings."""
 
 from __future__ import annotations
 

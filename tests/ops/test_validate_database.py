@@ -1,4 +1,4 @@
-"""manage.py validate_database (SPEC section 6): each outcome, in and out of process.
+"""manage.py validate_database (docs/api.md, Operations): each outcome, in and out of process.
 
 The broken databases are throw-away databases (tests/ops/conftest.py) checked by a subprocess
 with production settings, exactly as an operator runs the command after a release.
@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import time
 
 import pytest
 from django.core.management import call_command
 from django.db.migrations.loader import MigrationLoader
 
-from tests.servers import REPO, free_port, production_env
+from tests.servers import free_port, manage, production_env
 
 CHECK_NAMES = ["database_url", "connection", "migrations", "tables", "indexes", "row_counts"]
 
@@ -123,14 +121,7 @@ def test_unreachable_database_fails_fast_without_the_password(as_json):
     url = f"postgres://huntaze:{password}@127.0.0.1:{free_port()}/huntaze"  # nothing listens
     env = production_env(url)
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "manage.py", "validate_database", *(["--json"] if as_json else [])],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = manage("validate_database", *(["--json"] if as_json else []), env=env, timeout=60)
     elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr
     assert elapsed < 20
@@ -173,14 +164,7 @@ def test_missing_or_foreign_database_url_is_a_failed_check_not_a_crash(database_
     env.pop("DATABASE_URL")
     if database_url:
         env["DATABASE_URL"] = database_url
-    result = subprocess.run(
-        [sys.executable, "manage.py", "validate_database", "--json"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = manage("validate_database", "--json", env=env, timeout=60)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "Secret-9" not in result.stdout + result.stderr

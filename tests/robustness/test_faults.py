@@ -1,4 +1,4 @@
-"""Fault injection, all on loopback and bounded in time (SPEC sections 4.4, 4.5, 4.7 and 8).
+"""Fault injection, all on loopback and bounded in time (docs/api.md: Content, Billing, Health; docs/robustness.md).
 
 Faults the feature suites already inject (not repeated here; docs/robustness.md lists them):
 Stripe answering 500 / hanging / losing a response (tests/billing/test_checkout.py,
@@ -11,8 +11,6 @@ test_portal.py), the AI model answering 500 / 429 / hanging / failing and the qu
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from urllib.error import HTTPError, URLError
@@ -25,7 +23,7 @@ from content.selectors import ai_generations_this_month
 from tests import factories
 from tests.billing import events
 from tests.conftest import assert_error
-from tests.servers import REPO, EmbeddedPostgres, Gunicorn, migrate, production_env
+from tests.servers import EmbeddedPostgres, Gunicorn, manage, migrate, production_env
 
 CHECKOUT = "/api/billing/checkout"
 
@@ -52,15 +50,7 @@ def _create_user_and_token(env: dict[str, str]) -> str:
         "ContentAsset.objects.create(user=u, title='t', content='c', type='POST');"
         "print(access_token_issue(user=u))"
     )
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=REPO,
-        env=env,
-        check=True,
-        timeout=120,
-        capture_output=True,
-        text=True,
-    )
+    done = manage("shell", "-c", code, env=env, check=True)
     return done.stdout.strip().splitlines()[-1]
 
 

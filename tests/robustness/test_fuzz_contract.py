@@ -39,7 +39,7 @@ _examples = itertools.count()
 
 # Operations whose success needs a secret no generator can produce (the current password, a
 # reset token sent by email, a password that passes Django's validators, an invite code sent
-# by email): a schema-valid body is still a 400 by contract (SPEC 4.1/4.2), so the
+# by email): a schema-valid body is still a 400 by contract (docs/api.md, Auth and Users), so the
 # "schema-valid request rejected" check does not apply to them. All other checks do.
 BUSINESS_SECRETS = {
     "POST /api/auth/password/change",

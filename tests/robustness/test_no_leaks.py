@@ -1,4 +1,4 @@
-"""No secret in any log record or error body, across the main flows (SPEC section 8, issue 9).
+"""No secret in any log record or error body, across the main flows (docs/api.md, Configuration; docs/robustness.md).
 
 Logging is captured at DEBUG everywhere (root logger, so django.db.backends' SQL, stripe,
 openai, httpx and urllib3 debug lines included) in three ways: the raw records before any

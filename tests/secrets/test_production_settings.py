@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.servers import manage
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_DATABASE_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
@@ -35,16 +35,7 @@ def _shell(database_url: str) -> str:
         DJANGO_SECRET_KEY="prod-like-" + "k" * 64,
         DJANGO_ALLOWED_HOSTS="api.huntaze.test",
     )
-    proc = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", CONNECT],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return manage("shell", "-c", CONNECT, env=env, check=True).stdout
 
 
 def _with_query(url: str, query: str) -> str:

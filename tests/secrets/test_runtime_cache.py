@@ -1,14 +1,14 @@
-"""runtime_secret(): Stripe/Azure keys from Secrets Manager through the TTL cache (SPEC section 7)."""
+"""runtime_secret(): Stripe/Azure keys from Secrets Manager through the TTL cache (docs/configuration.md, Secrets)."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 import pytest
 
 from huntaze.secrets import runtime_secret
+from tests.concurrency import run_concurrently
 from tests.secrets.conftest import assert_not_logged
 
 STRIPE = {
@@ -82,19 +82,7 @@ def test_rotated_value_is_used_after_the_ttl_without_restart(aws, settings):
 
 
 def _read_concurrently(n: int) -> list[str]:
-    barrier = threading.Barrier(n)
-    results: list[str] = []
-
-    def read():
-        barrier.wait()
-        results.append(runtime_secret("STRIPE_SECRET_KEY"))
-
-    threads = [threading.Thread(target=read) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
+    return run_concurrently(runtime_secret, n, args=[("STRIPE_SECRET_KEY",)] * n)
 
 
 def test_ten_concurrent_reads_of_a_cold_secret_make_one_call(aws):

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.secrets.conftest import FAKE_AWS_ENV
+from tests.servers import manage
 
-REPO = Path(__file__).resolve().parents[2]
 TEST_DATABASE_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
 WEIRD_PASSWORD = "p@ss:w/rd%+ é?#&=secret-0042"
 
@@ -50,14 +48,7 @@ def _run(aws, *args: str, **extra: str) -> subprocess.CompletedProcess:
         DJANGO_ALLOWED_HOSTS="api.huntaze.test",
     )
     env.update(extra)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage(*args, env=env)
 
 
 def _result(proc) -> dict:

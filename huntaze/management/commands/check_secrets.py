@@ -1,4 +1,4 @@
-"""``manage.py check_secrets``: is every configured secret there? (SPEC section 6)
+"""``manage.py check_secrets``: is every configured secret there? (docs/api.md, Operations)
 
 Fetches each secret afresh (no cache) and reports, per secret and per key, ``ok`` with where the
 value comes from (``secret`` or ``environment``) or what is missing. Never prints a value.
@@ -75,7 +75,7 @@ class Command(BaseCommand):
                 detail = str(exc)
         if source is None and os.environ.get("DATABASE_URL"):
             source = "environment"
-        if source is None and not aws and (settings.DEBUG or settings.TESTING):
+        if source is None and not aws and settings.DATABASE_EMBEDDED_FALLBACK:
             source = "embedded development server"
         key = {"key": "DATABASE_URL", "ok": source is not None, "source": source}
         if source is None:

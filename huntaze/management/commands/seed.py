@@ -1,4 +1,4 @@
-"""``manage.py seed``: a development data set (SPEC section 6). Idempotent.
+"""``manage.py seed``: a development data set (docs/api.md, Operations). Idempotent.
 
 What it makes, each only when missing (a re-run changes nothing and duplicates nothing):
 

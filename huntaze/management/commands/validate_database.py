@@ -1,4 +1,4 @@
-"""``manage.py validate_database`` (SPEC section 6): is this database fit to serve this code?
+"""``manage.py validate_database`` (docs/api.md, Operations): is this database fit to serve this code?
 
 Checks, in order (a failed connection stops there — the rest would only repeat it):
 
@@ -40,7 +40,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import CheckConstraint, Index, UniqueConstraint
 
-# Tables the operators' SQL and dashboards rely on (SPEC section 3): required even if a model
+# Tables the operators' SQL and dashboards rely on (docs/data-model.md): required even if a model
 # were renamed, on top of the list derived from the installed models.
 CORE_TABLES = (
     "users",
@@ -127,8 +127,10 @@ class Command(BaseCommand):
 
     # --- the checks ------------------------------------------------------------------------------
     def _run(self, connection, max_latency_ms: float) -> list[Check]:
-        if settings.DATABASE_CONFIG_ERROR:  # settings could not configure a database at all
-            return [Check("database_url", False, settings.DATABASE_CONFIG_ERROR)]
+        # Settings that could not configure a database at all (huntaze/settings/base.py).
+        config_error = settings.CONFIGURATION_ERRORS.get("DATABASES")
+        if config_error:
+            return [Check("database_url", False, config_error)]
         checks = [self._check_url(connection)]
         connected = self._check_connection(connection, max_latency_ms)
         checks.append(connected)
@@ -156,7 +158,7 @@ class Command(BaseCommand):
             shown = describe_url(getattr(settings, "DATABASE_URL", ""))
         else:
             shown = describe_url(getattr(settings, "DATABASE_URL", ""))
-            if settings.DEBUG or getattr(settings, "TESTING", False):
+            if settings.DATABASE_EMBEDDED_FALLBACK:
                 source, ok = "the embedded development server (DATABASE_URL unset)", True
             else:
                 source, ok = "no DATABASE_URL (required with production settings)", False

@@ -1,4 +1,4 @@
-"""``manage.py create_invites``: issue invites from the command line (SPEC section 6).
+"""``manage.py create_invites``: issue invites from the command line (docs/api.md, Operations).
 
 Prints ``email,code`` CSV on stdout (one row per valid email, in the order given, existing
 pending invites kept rather than duplicated); invalid entries are reported on stderr and

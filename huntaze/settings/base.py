@@ -1,44 +1,46 @@
-"""Django settings for Huntaze.
+"""Django settings for Huntaze: production by default (``huntaze/settings/__init__.py``).
 
-One ``env`` object, production by default: ``DJANGO_DEBUG`` is false unless set, and every
-security setting is on unless development opts out. Every variable read here is listed in the
-README's configuration table (SPEC section 7). Secrets come from the environment or, with
-``SECRETS_BACKEND=aws``, from AWS Secrets Manager through ``huntaze.secrets``.
+One ``env`` object: ``DJANGO_DEBUG`` is false unless set, and every security setting is on
+unless development (``DJANGO_DEBUG=true``, what ``make run`` sets) opts out. The test suite
+uses ``huntaze.settings.test``, which imports this module and changes only what tests need.
+Every variable read here is listed in the README's configuration table (docs/configuration.md
+explains them). Secrets come from the environment or, with ``SECRETS_BACKEND=aws``, from AWS
+Secrets Manager through ``huntaze.secrets``.
+
+What production requires and lacks (``DJANGO_SECRET_KEY``, a PostgreSQL database) is recorded
+in ``CONFIGURATION_ERRORS`` rather than raised here, because ``test.py`` imports this module
+and supplies its own, and ``manage.py validate_database`` reports a bad ``DATABASE_URL`` as a
+failed check. ``huntaze.checks`` raises it at start-up: the system checks of every management
+command that runs them (check, migrate, runserver, …) and the WSGI application.
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-TESTING = "pytest" in sys.modules or env.bool("HUNTAZE_TESTING", default=False)
+# {setting: message}: what production requires and lacks (see the module docstring).
+CONFIGURATION_ERRORS: dict[str, str] = {}
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+INSECURE_DEVELOPMENT_KEY = "insecure-development-only-key-never-used-in-production-0123456789"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or (INSECURE_DEVELOPMENT_KEY if DEBUG else "")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
-        SECRET_KEY = "insecure-development-only-key-never-used-in-production-0123456789"
-    else:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false.")
+    CONFIGURATION_ERRORS["SECRET_KEY"] = "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false."
 
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS",
-    default=["localhost", "127.0.0.1", "[::1]", "testserver"] if (DEBUG or TESTING) else [],
-)
+DEVELOPMENT_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+DEVELOPMENT_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:8000", "http://localhost:8000"]
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=DEVELOPMENT_HOSTS if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list(
-    "CSRF_TRUSTED_ORIGINS",
-    default=["http://localhost:3000", "http://127.0.0.1:8000", "http://localhost:8000"]
-    if (DEBUG or TESTING)
-    else [],
+    "CSRF_TRUSTED_ORIGINS", default=DEVELOPMENT_ORIGINS if DEBUG else []
 )
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=CSRF_TRUSTED_ORIGINS)
 CORS_ALLOW_CREDENTIALS = True
@@ -122,47 +124,52 @@ TEMPLATES = [
     },
 ]
 
+
 # --- database --------------------------------------------------------------------------------
-# Persistent connections with health checks: measured best with sync gunicorn workers on this
-# machine kind (../shared/PERF-NOTES.md). Each worker holds one connection, so WEB_CONCURRENCY
-# workers hold at most WEB_CONCURRENCY connections (kept <= 10 per instance, see gunicorn.conf.py).
-# connect_timeout makes a lost database fail fast (503) instead of hanging.
-# TLS comes from the URL: django-environ puts every query parameter in OPTIONS, which go to
-# psycopg as libpq keywords (?sslmode=require, or verify-full&sslrootcert=…); docs/configuration.md.
+def database_settings(url: str) -> dict:
+    """``DATABASES["default"]`` for a PostgreSQL URL; ImproperlyConfigured for anything else.
+
+    Persistent connections with health checks: measured best with sync gunicorn workers on this
+    machine kind (docs/performance-notes.md). Each worker holds one connection, so
+    WEB_CONCURRENCY workers hold at most WEB_CONCURRENCY connections (kept <= 10 per instance,
+    see gunicorn.conf.py). connect_timeout makes a lost database fail fast (503) instead of
+    hanging. TLS comes from the URL: django-environ puts every query parameter in OPTIONS, which
+    go to psycopg as libpq keywords (?sslmode=require, or verify-full&sslrootcert=…);
+    docs/configuration.md.
+    """
+    if not url:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set (and no database secret was found). The embedded "
+            "PostgreSQL server is for development and tests only (DJANGO_DEBUG=true)."
+        )
+    db = environ.Env.db_url_config(url)
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
+    db.setdefault("OPTIONS", {})
+    db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    db["CONN_HEALTH_CHECKS"] = True
+    db["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default=None)}
+    return db
+
+
 DATABASE_URL = env.str("DATABASE_URL", default="")
-# `manage.py validate_database` reports a bad database configuration as a failed check
-# (SPEC section 6) instead of dying on import; every other entry point refuses to start.
-_REPORTING_DATABASE = sys.argv[1:2] == ["validate_database"]
-DATABASE_CONFIG_ERROR = ""
+# Without DATABASE_URL (or a database secret): the embedded server in development only.
+DATABASE_EMBEDDED_FALLBACK = DEBUG
 try:
     if SECRETS_BACKEND == "aws" and not DATABASE_URL:
         from huntaze.secrets import load_database_url
 
         DATABASE_URL = load_database_url()
-    if not DATABASE_URL:
-        if DEBUG or TESTING:
-            from huntaze import devdb
+    if not DATABASE_URL and DATABASE_EMBEDDED_FALLBACK:
+        from huntaze import devdb
 
-            DATABASE_URL = devdb.database_url()
-        else:
-            raise ImproperlyConfigured(
-                "DATABASE_URL is not set (and no database secret was found). The embedded "
-                "PostgreSQL server is for development and tests only (DJANGO_DEBUG=true)."
-            )
-    _db = environ.Env.db_url_config(DATABASE_URL)
-    if _db["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
+        DATABASE_URL = devdb.database_url()
+    DATABASES = {"default": database_settings(DATABASE_URL)}
 except ImproperlyConfigured as exc:
-    if not _REPORTING_DATABASE:
-        raise
-    DATABASE_CONFIG_ERROR = str(exc)
-    _db = {"ENGINE": "django.db.backends.dummy"}
-_db.setdefault("OPTIONS", {})
-_db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
-_db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-_db["CONN_HEALTH_CHECKS"] = True
-_db["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default=None)}
-DATABASES = {"default": _db}
+    CONFIGURATION_ERRORS["DATABASES"] = str(exc)
+    # Every use of this backend raises that message (validate_database reports it instead).
+    DATABASES = {"default": {"ENGINE": "huntaze.unconfigured_database"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (rate limits are shared by every worker process) ----------------------------------
@@ -194,13 +201,6 @@ PRODUCTION_PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS
-if TESTING:
-    # Argon2 is deliberately slow (~100 MB, tens of ms a hash): the suite hashes with MD5 and
-    # tests/accounts asserts, with PRODUCTION_PASSWORD_HASHERS, that real passwords get Argon2.
-    PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-        *PRODUCTION_PASSWORD_HASHERS,
-    ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -310,7 +310,7 @@ AZURE_OPENAI_API_VERSION = env.str("AZURE_OPENAI_API_VERSION", default="2024-10-
 AI_MONTHLY_QUOTA_FREE = env.int("AI_MONTHLY_QUOTA_FREE", default=5)
 AI_MONTHLY_QUOTA_PRO = env.int("AI_MONTHLY_QUOTA_PRO", default=-1)
 AI_MONTHLY_QUOTA_ENTERPRISE = env.int("AI_MONTHLY_QUOTA_ENTERPRISE", default=-1)
-# AI generation time bounds (SPEC 4.4): per attempt, retries with backoff, overall deadline.
+# AI generation time bounds (docs/api.md, Content): per attempt, retries with backoff, overall deadline.
 AI_REQUEST_TIMEOUT_SECONDS = env.float("AI_REQUEST_TIMEOUT_SECONDS", default=15.0)
 AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
 AI_RETRY_BACKOFF_SECONDS = env.float("AI_RETRY_BACKOFF_SECONDS", default=0.5)
@@ -331,14 +331,17 @@ PLAN_PRICE_ENTERPRISE_YEARLY_USD = env.float("PLAN_PRICE_ENTERPRISE_YEARLY_USD",
 INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=30)
 
 # --- email -----------------------------------------------------------------------------------
-if "EMAIL_URL" in env:
-    vars().update(env.email_url("EMAIL_URL"))
-elif TESTING:
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# EMAIL_URL, e.g. smtp+tls://user:pass@host:587; the console in development, else SMTP on
+# localhost:25.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None  # filemail:///path
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Huntaze <no-reply@huntaze.com>")
 EMAIL_TIMEOUT = 10
 
@@ -360,7 +363,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- HTTP hardening --------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB request bodies at most
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG and not TESTING)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^api/health"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

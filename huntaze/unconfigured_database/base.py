@@ -1,0 +1,26 @@
+"""The database backend of settings that could not configure a database.
+
+``huntaze/settings/base.py`` installs it when ``DATABASE_URL`` is missing, unreadable or not
+PostgreSQL, and records why in ``CONFIGURATION_ERRORS["DATABASES"]``. Every use of a connection
+raises that message, so whatever touches the database first says what is wrong (Django's own
+dummy backend would say "supply the ENGINE value"). ``validate_database`` reads the message
+without connecting and reports it as a failed check.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.dummy import base as dummy
+
+
+def _complain(*args, **kwargs):
+    message = settings.CONFIGURATION_ERRORS.get("DATABASES", "No database is configured.")
+    raise ImproperlyConfigured(message)
+
+
+class DatabaseWrapper(dummy.DatabaseWrapper):
+    ensure_connection = _complain
+    _cursor = _complain
+    _commit = _complain
+    get_new_connection = _complain
