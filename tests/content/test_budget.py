@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from content.ai_usage import ai_budget_status, ai_cost_usd
 from content.models import AiBudgetMonth, AiGeneration, AiUsage, ContentAsset
 from content.selectors import usage_month
 from tests import factories
+from tests.concurrency import run_concurrently
 from tests.conftest import assert_error
 
 URL = "/api/content/generate"
@@ -143,24 +142,9 @@ def test_concurrent_generations_never_pass_the_budget_by_more_than_those_in_flig
     worst = _worst_case()
     settings.AI_MONTHLY_BUDGET_USD = float(worst * Decimal("3.5"))
     clients = [factories.auth_client(factories.make_user()) for _ in range(10)]
-    barrier = threading.Barrier(len(clients))
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def run(client):
-        try:
-            barrier.wait()
-            response = generate(client)
-            with lock:
-                statuses.append(response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    statuses = run_concurrently(
+        lambda client: generate(client).status_code, args=[(c,) for c in clients]
+    )
 
     assert sorted(statuses) == [201] * 4 + [503] * 6, statuses
     assert ai_standin.count == 4
