@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("content", "0002_search_and_ai_usage"),
+        ("content", "0003_ai_ledger_and_budget"),
     ]
 
     operations = [
