@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test test-fast lint format bench check-deploy clean-db
+.PHONY: setup run test test-fast lint format bench bench-import check-deploy clean-db dashboard-screenshot
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ setup: $(STAMP)
 run: setup
 	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=true $(PY) manage.py seed --base-url http://$(HOST):$(PORT)
+	DJANGO_DEBUG=true $(PY) manage.py seed_beta_activity
 	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: setup
@@ -45,6 +46,15 @@ format: setup
 # Tune with BENCH_* variables, e.g. `make bench BENCH_SERVERS=sync,gthread,granian`.
 bench: setup
 	$(PY) -m bench
+
+# The import of the Prisma-era database (docs/migration.md): 10,000 users + 100,000 assets.
+bench-import: setup
+	$(PY) -m bench.legacy
+
+# The Beta dashboard in headless Chromium (Debian: apt-get install chromium chromium-driver):
+# a fresh dev server with the seeded data, a real sign-in, checks, docs/dashboard.png.
+dashboard-screenshot: setup
+	$(PY) -m tests.dashboard.browser
 
 check-deploy: setup
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \

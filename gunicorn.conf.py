@@ -27,6 +27,8 @@ lets a 45 s generation in flight finish on a restart or a deploy (the systemd un
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 CONNECTION_BUDGET = 10
 RESERVED_FOR_COMMANDS = 2
@@ -61,7 +63,7 @@ def pool_size(worker_class_name: str, worker_count: int) -> int:
     return max(1, (CONNECTION_BUDGET - RESERVED_FOR_COMMANDS) // max(worker_count, 1))
 
 
-def on_starting(server):
+def _size_database_pool(server) -> None:
     """Size the workers' database pool from the final settings (a command-line
     ``--worker-class`` or ``--workers`` overrides this file's), before any worker is forked."""
     if "DATABASE_POOL_MAX_SIZE" in os.environ:
@@ -89,3 +91,37 @@ def post_worker_init(worker):
     if not monkey.is_module_patched("socket") or waiting.wait is getattr(waiting, "wait_c", None):
         worker.log.error("gevent worker without cooperative I/O (psycopg imported too early)")
         raise SystemExit(3)
+
+
+# --- Prometheus multiprocess mode (huntaze/metrics.py, docs/operations.md) --------------------
+# Every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR and /metrics merges them,
+# so a scrape answered by any worker reports the whole instance. The variable must be set before
+# a worker imports prometheus_client: here, in the master, before the first fork (no preload).
+# Without it a private temporary directory is made and removed on exit.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+_metrics_dir_is_ours = not _metrics_dir
+if _metrics_dir_is_ours:
+    _metrics_dir = tempfile.mkdtemp(prefix="huntaze-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def on_starting(server):
+    """Before the first fork: wipe the metrics samples of a previous run (the client's
+    documentation requires it) and size the workers' database pool."""
+    _size_database_pool(server)
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for entry in os.scandir(_metrics_dir):
+        if entry.is_file() and entry.name.endswith(".db"):
+            os.remove(entry.path)
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges (open connections) stop counting; its counters stay."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+
+
+def on_exit(server):
+    if _metrics_dir_is_ours:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

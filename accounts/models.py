@@ -59,8 +59,10 @@ class User(AbstractBaseUser):
     # Stored lower-cased (save() and the manager), so ``unique`` is case-insensitive; the
     # functional constraint on Lower(email) guards writes that bypass save().
     email = models.EmailField(max_length=254, unique=True)
-    name = models.CharField(max_length=200, blank=True, default="")
-    avatar = models.URLField(max_length=500, blank=True, null=True)
+    # No length limit in the database: the API bounds what creators send (200, 500), not the
+    # rows imported from the old app (docs/migration.md).
+    name = models.CharField(max_length=None, blank=True, default="")
+    avatar = models.URLField(max_length=None, blank=True, null=True)
     subscription = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
     stripe_customer_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CREATOR)

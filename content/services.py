@@ -8,20 +8,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import transaction
 
-from content import ai_client, prompts
-from content.models import CONTENT_MAX, AiUsage, ContentAsset
-from content.selectors import usage_month
+from content import ai_client, ai_usage, prompts
+from content.models import CONTENT_MAX, ContentAsset
+from huntaze import metrics
 from huntaze.db import connection_release
-from huntaze.exceptions import DomainError, QuotaExceeded
+from huntaze.exceptions import DomainError
 
 logger = logging.getLogger("huntaze.content")
 
-UNLIMITED = -1
 TITLE_FROM_PROMPT_MAX = 80
 EDITABLE_FIELDS = ("title", "content", "type", "category", "tags", "metadata")
 
@@ -65,56 +61,11 @@ def content_asset_delete(*, asset: ContentAsset) -> None:
     asset.delete()
 
 
-# --- AI generation -----------------------------------------------------------------------------
-
-
-def ai_monthly_quota(*, user) -> int:
-    """Generations a month allowed by the user's plan (``-1``: unlimited), from settings."""
-    plan = (getattr(user, "subscription", None) or "FREE").upper()
-    return int(getattr(settings, f"AI_MONTHLY_QUOTA_{plan}", settings.AI_MONTHLY_QUOTA_FREE))
-
-
-def ai_usage_reserve(*, user, month) -> None:
-    """Take one generation slot of ``month`` for ``user`` or raise ``QuotaExceeded``.
-
-    One statement, committed at once (we are not in a transaction here): the row is created
-    at 1 or incremented only while ``count < quota``, so concurrent requests serialise on the
-    row lock and at most ``quota`` of them get a slot. Unlimited plans are counted too (stats).
-    """
-    quota = ai_monthly_quota(user=user)
-    if quota == 0:
-        raise QuotaExceeded()
-    table = AiUsage._meta.db_table
-    now = timezone.now()
-    sql = (
-        f"INSERT INTO {table} AS u (user_id, month, count, created_at, updated_at) "  # noqa: S608
-        "VALUES (%s, %s, 1, %s, %s) "
-        "ON CONFLICT (user_id, month) DO UPDATE SET count = u.count + 1, updated_at = EXCLUDED.updated_at"
-    )
-    params: list[Any] = [user.pk, month, now, now]
-    if quota != UNLIMITED:
-        sql += " WHERE u.count < %s"
-        params.append(quota)
-    sql += " RETURNING u.count"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise QuotaExceeded()
-
-
-def ai_usage_release(*, user, month) -> None:
-    """Give back a slot taken by ``ai_usage_reserve`` (the generation failed)."""
-    AiUsage.objects.filter(user=user, month=month, count__gt=0).update(
-        count=F("count") - 1, updated_at=timezone.now()
-    )
-
-
-# --- one generation: admit, then save or release -----------------------------------------------
+# --- AI generation: admit, then save or release -------------------------------------------------
 #
 # Both paths, the JSON answer (content_generate) and the streamed one (content_generate_stream),
 # go through these three steps, so what a generation must pass before the model is called (the
-# configuration, the user's monthly quota, and any future guard such as an instance budget) is
+# configuration, the user's monthly quota, the instance's AI budget: content/ai_usage.py) is
 # decided in ``ai_generation_admit`` alone.
 
 
@@ -133,42 +84,33 @@ class GenerationRequest:
         return prompts.system_prompt(self.type)
 
 
-@dataclass
-class AiReservation:
-    """The quota slot taken for one generation: spent by ``ai_generation_save``, or given back
-    by ``ai_generation_release`` (each at most once)."""
-
-    user: Any
-    month: Any
-    done: bool = False
-
-
-def ai_generation_admit(*, user) -> AiReservation:
+def ai_generation_admit(*, user, request: GenerationRequest) -> ai_usage.Reservation:
     """Everything a generation must pass before the model is called: the configuration (503,
-    nothing reserved), then one quota slot of the month (429 ``quota_exceeded``)."""
+    nothing reserved), then ``content.ai_usage``'s admission: the user's monthly quota slot
+    (429 ``quota_exceeded``) and the month's AI budget (503), both or neither."""
     if not ai_client.is_configured():
+        metrics.ai_generation_observe(outcome="not_configured")
         raise ai_client.AiNotConfigured()
-    month = usage_month()
-    ai_usage_reserve(user=user, month=month)
-    return AiReservation(user=user, month=month)
+    return ai_usage.ai_generation_admit(user=user, prompt=request.prompt, system=request.system)
 
 
-def ai_generation_release(*, reservation: AiReservation) -> None:
-    """Give the slot back: the generation failed (never counted). Idempotent, never raises
-    (the caller is already handling the generation's own error)."""
-    if reservation.done:
-        return
-    reservation.done = True
-    try:
-        ai_usage_release(user=reservation.user, month=reservation.month)
-    except Exception:
-        logger.exception("could not release an AI quota slot")
+def ai_generation_release(
+    *, reservation: ai_usage.Reservation, error: BaseException | None = None
+) -> None:
+    """Give the slot and the budget reservation back: the generation failed (never counted).
+    Idempotent, never raises (``content.ai_usage.ai_generation_release``)."""
+    ai_usage.ai_generation_release(reservation=reservation, error=error)
 
 
 def ai_generation_save(
-    *, reservation: AiReservation, request: GenerationRequest, completion: ai_client.Completion
+    *,
+    user,
+    reservation: ai_usage.Reservation,
+    request: GenerationRequest,
+    completion: ai_client.Completion,
 ) -> ContentAsset:
-    """Save the generated asset (the slot stays spent); on failure the slot is given back.
+    """Save the generated asset and settle its tokens on the budget, in one transaction (the
+    slot stays spent); on failure the slot and the reservation are given back.
 
     The text is stored whole. ``MAX_OUTPUT_TOKENS`` keeps an answer far below ``CONTENT_MAX``
     (1,500 tokens are ~6,000 characters), but an answer Azure bills is never cut: one longer than
@@ -183,7 +125,7 @@ def ai_generation_save(
     try:
         with transaction.atomic():
             asset = content_asset_create(
-                user=reservation.user,
+                user=user,
                 title=request.title or title_from_prompt(request.prompt),
                 content=completion.text,
                 type=request.type,
@@ -198,10 +140,12 @@ def ai_generation_save(
                     }
                 },
             )
-    except BaseException:
-        ai_generation_release(reservation=reservation)
+            ai_usage.ai_generation_settle(
+                reservation=reservation, asset=asset, completion=completion
+            )
+    except BaseException as exc:
+        ai_generation_release(reservation=reservation, error=exc)
         raise
-    reservation.done = True
     logger.info(
         "ai generation: type=%s prompt_tokens=%s completion_tokens=%s",
         request.type,
@@ -230,21 +174,23 @@ def content_generate(*, user, request: GenerationRequest) -> ContentAsset:
     without holding a database connection (503 on failure), then the asset. Any failure after
     admission gives the slot back, so failed generations never count and nothing is half-written.
     """
-    reservation = ai_generation_admit(user=user)
+    reservation = ai_generation_admit(user=user, request=request)
     try:
         connection_release()
         completion = ai_client.chat_complete(system=request.system, prompt=request.prompt)
-    except BaseException:
-        ai_generation_release(reservation=reservation)
+    except BaseException as exc:
+        ai_generation_release(reservation=reservation, error=exc)
         raise
-    return ai_generation_save(reservation=reservation, request=request, completion=completion)
+    return ai_generation_save(
+        user=user, reservation=reservation, request=request, completion=completion
+    )
 
 
 def content_generate_stream(*, user, request: GenerationRequest) -> GenerationEvents:
     """Admit a generation now (its errors are raised here, before any byte is answered) and
     return the events of the model writing it (``GenerationEvents``)."""
-    reservation = ai_generation_admit(user=user)
-    return GenerationEvents(reservation=reservation, request=request)
+    reservation = ai_generation_admit(user=user, request=request)
+    return GenerationEvents(user=user, reservation=reservation, request=request)
 
 
 class GenerationEvents:
@@ -258,7 +204,10 @@ class GenerationEvents:
     A stream closed before the model was called gives its slot back. docs/content.md, Streaming.
     """
 
-    def __init__(self, *, reservation: AiReservation, request: GenerationRequest) -> None:
+    def __init__(
+        self, *, user, reservation: ai_usage.Reservation, request: GenerationRequest
+    ) -> None:
+        self.user = user
         self.reservation = reservation
         self.request = request
         self.asset: ContentAsset | None = None
@@ -289,6 +238,7 @@ class GenerationEvents:
             for text in self._stream:
                 yield "delta", text
             self.asset = ai_generation_save(
+                user=self.user,
                 reservation=self.reservation,
                 request=self.request,
                 completion=self._stream.completion,
@@ -298,7 +248,7 @@ class GenerationEvents:
             self._finish_without_client()
             raise
         except Exception as exc:
-            ai_generation_release(reservation=self.reservation)
+            ai_generation_release(reservation=self.reservation, error=exc)
             if not isinstance(exc, DomainError):
                 logger.exception("ai generation stream failed")
             yield "error", exc
@@ -316,10 +266,13 @@ class GenerationEvents:
             for _text in stream:
                 pass
             self.asset = ai_generation_save(
-                reservation=self.reservation, request=self.request, completion=stream.completion
+                user=self.user,
+                reservation=self.reservation,
+                request=self.request,
+                completion=stream.completion,
             )
         except Exception as exc:
-            ai_generation_release(reservation=self.reservation)
+            ai_generation_release(reservation=self.reservation, error=exc)
             logger.warning("ai generation stream: client gone, then %s", type(exc).__name__)
             return
         logger.info("ai generation stream: client gone, answer kept as asset %s", self.asset.pk)

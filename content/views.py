@@ -43,7 +43,9 @@ class ContentListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("type", str, enum=ContentType.values),
+            # Empty means "no filter" (as forms send it): part of the enum, or a contract fuzzer
+            # counts ``?type=`` as invalid input accepted.
+            OpenApiParameter("type", str, enum=[*ContentType.values, ""]),
             OpenApiParameter("category", str),
             OpenApiParameter("tag", str, many=True, description="All given tags (repeatable)."),
             OpenApiParameter("q", str, description="Case-insensitive search in title and content."),

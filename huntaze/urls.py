@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from huntaze import views
 
 urlpatterns = [
+    # The staff's Beta dashboard (dashboard/), before the admin's catch-all patterns.
+    path("admin/beta/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),

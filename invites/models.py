@@ -61,7 +61,9 @@ class BetaInvite(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254, db_index=True)
-    code = models.CharField(max_length=16, unique=True)
+    # New codes are 16 characters; imported Prisma-era codes may be up to 64, the longest an
+    # invite code the API accepts (docs/migration.md).
+    code = models.CharField(max_length=64, unique=True)
     used_at = models.DateTimeField(null=True, blank=True)
     used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -34,6 +34,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from huntaze import metrics
 from huntaze.emails import normalize_email
 from huntaze.exceptions import Conflict, ValidationFailed
 from invites.models import BetaInvite, InviteStatus
@@ -118,6 +119,7 @@ def _issue_locked(*, email: str, created_by, days: int) -> tuple[BetaInvite, boo
                     created_by=created_by,
                     expires_at=timezone.now() + timedelta(days=days),
                 )
+            transaction.on_commit(lambda: metrics.invite_event("issued"))
             return invite, True
         except IntegrityError:  # a code collision (2^-64): draw again
             continue
@@ -211,6 +213,8 @@ def invite_redeem(*, email: str, code: str, user) -> bool:
         revoked_at__isnull=True,
         expires_at__gt=now,
     ).update(used_at=now, used_by=user, updated_at=now)
+    if updated:
+        transaction.on_commit(lambda: metrics.invite_event("redeemed"))
     return updated == 1
 
 
@@ -307,6 +311,7 @@ def _deliver(invite_ids: list, report: SendReport) -> None:
             len(to_send),
         )
         report.failed.extend(to_send)
+        metrics.invite_event("send_failed", len(to_send))
         report.done = True
         return
     try:
@@ -320,11 +325,13 @@ def _deliver(invite_ids: list, report: SendReport) -> None:
                     "invite email failed for invite %s (%s)", invite.pk, type(exc).__name__
                 )
                 report.failed.append(invite)
+                metrics.invite_event("send_failed")
                 continue
             now = timezone.now()
             BetaInvite.objects.filter(pk=invite.pk).update(sent_at=now, updated_at=now)
             invite.sent_at = now
             report.sent.append(invite)
+            metrics.invite_event("sent")
     finally:
         try:
             conn.close()
