@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Upper
 from django.utils import timezone
 
 # Bounds of what the API accepts (docs/api.md, Content); the columns are sized from them.
@@ -20,6 +19,20 @@ TAG_MAX = 50
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 32
 PROMPT_MAX = 2_000
+
+
+class SearchFold(models.Func):
+    """``search_fold(text)``: lower-cased and unaccented, so "Lumière" and "LUMIERE" match.
+
+    An IMMUTABLE SQL wrapper around PostgreSQL's ``unaccent`` (migration 0003): ``unaccent``
+    itself is only STABLE (its dictionary could change), so it cannot appear in an index
+    expression. The wrapper names the dictionary explicitly, which makes it safe to declare
+    immutable and lets the trigram indexes below hold ``search_fold(title)``.
+    """
+
+    function = "search_fold"
+    arity = 1
+    output_field = models.TextField()
 
 
 class ContentType(models.TextChoices):
@@ -51,11 +64,16 @@ class ContentAsset(models.Model):
             models.Index(fields=["user", "type", "-created_at"], name="content_user_type_idx"),
             models.Index(fields=["created_at"], name="content_created_idx"),
             GinIndex(fields=["tags"], name="content_tags_gin"),
-            # ``?q=`` search: Django's ``icontains`` compiles to ``UPPER(col::text) LIKE
-            # UPPER(%s)``, which a trigram GIN index on the same UPPER() expression serves, so a
-            # substring search stays an index scan as content grows (pg_trgm, migration 0002).
-            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="content_title_trgm"),
-            GinIndex(OpClass(Upper("content"), name="gin_trgm_ops"), name="content_body_trgm"),
+            # ``?q=`` search (content.selectors.search_q): ``search_fold(col) LIKE '%…%'``, which
+            # a trigram GIN index on the same expression serves, so a substring search that
+            # ignores case and accents stays an index scan as content grows (pg_trgm, unaccent;
+            # migration 0003).
+            GinIndex(
+                OpClass(SearchFold("title"), name="gin_trgm_ops"), name="content_title_fold_trgm"
+            ),
+            GinIndex(
+                OpClass(SearchFold("content"), name="gin_trgm_ops"), name="content_body_fold_trgm"
+            ),
         ]
 
     def __str__(self) -> str:
