@@ -11,20 +11,23 @@ PORT   ?= 8000
 .PHONY: setup run test test-fast lint format bench check-deploy clean-db
 
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	@echo "Installing the Python packages into $(VENV)/ (the first time takes about a minute)..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
 
 setup: $(STAMP)
 
-# migrate (a no-op when up to date), seed (idempotent: a re-run keeps the data and the passwords),
-# then the dev server. SEED_PASSWORD=... sets both seeded users' password.
+# migrate (quietly; a no-op when up to date), then the dev server, which seeds first (idempotent:
+# a re-run keeps the data and the passwords) and prints the accounts and links last, once it
+# listens (huntaze/management/commands/runserver.py). SEED_PASSWORD=... sets both seeded users'
+# password. Django's "development server" warning is hidden: this target is development only.
 run: setup
-	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=true $(PY) manage.py seed --base-url http://$(HOST):$(PORT)
-	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Preparing the database (the embedded PostgreSQL in .pgdata/ unless DATABASE_URL is set)..."
+	@DJANGO_DEBUG=true $(PY) manage.py migrate --noinput -v 0
+	@DJANGO_DEBUG=true DJANGO_RUNSERVER_HIDE_WARNING=true $(PY) manage.py runserver --seed $(HOST):$(PORT)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -59,6 +59,9 @@ SECRETS_CACHE_SECONDS = env.int("SECRETS_CACHE_SECONDS", default=300)
 
 # --- applications ----------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # First: its ``runserver`` (``--seed``, what ``make run`` uses) takes precedence over
+    # staticfiles' one. It imports no other app.
+    "huntaze",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -74,7 +77,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
-    "huntaze",
     "accounts",
     "invites",
     "billing",
@@ -184,7 +186,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "huntaze.cache.DatabaseCache",  # huntaze/cache.py: no failed INSERTs
             "LOCATION": "huntaze_cache",
         }
     }
@@ -374,12 +376,19 @@ LOGGING = {
             "stream": "ext://sys.stdout",
             "formatter": "json",
             "filters": ["scrub"],
-        }
+        },
+        "null": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default config gives "django" a plain-text console handler in development:
+        # with the root's JSON handler every Django line (runserver's "Watching for file
+        # changes" …) was printed twice. Its records go to the root handler only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        # runserver's own request lines: RequestLogMiddleware already writes one JSON line per
+        # request (and with no handler of its own, Python printed its 4xx lines as plain text).
+        "django.server": {"handlers": ["null"], "propagate": False},
         # At DEBUG it logs template contexts on missing variables: emails carry reset links.
         "django.template": {"level": "INFO"},
         # Django logs every foreign Host at ERROR with a traceback; scanners would flood the
