@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Bounds of what the API accepts (docs/api.md, Content); the columns are sized from them.
 TITLE_MAX = 200
@@ -36,29 +37,36 @@ class SearchFold(models.Func):
 
 
 class ContentType(models.TextChoices):
-    POST = "POST"
-    STORY = "STORY"
-    VIDEO = "VIDEO"
-    IMAGE = "IMAGE"
-    CAPTION = "CAPTION"
+    POST = "POST", _("Publication")
+    STORY = "STORY", _("Story")
+    VIDEO = "VIDEO", _("Vidéo")
+    IMAGE = "IMAGE", _("Image")
+    CAPTION = "CAPTION", _("Légende")
 
 
 class ContentAsset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_assets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="content_assets",
+        verbose_name=_("créateur"),
     )
-    title = models.CharField(max_length=TITLE_MAX)
-    content = models.TextField(blank=True, default="")
-    type = models.CharField(max_length=16, choices=ContentType.choices)
-    category = models.CharField(max_length=CATEGORY_MAX, null=True, blank=True)
-    tags = ArrayField(models.CharField(max_length=TAG_MAX), default=list, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    title = models.CharField(_("titre"), max_length=TITLE_MAX)
+    content = models.TextField(_("texte"), blank=True, default="")
+    type = models.CharField(_("type"), max_length=16, choices=ContentType.choices)
+    category = models.CharField(_("catégorie"), max_length=CATEGORY_MAX, null=True, blank=True)
+    tags = ArrayField(
+        models.CharField(max_length=TAG_MAX), default=list, blank=True, verbose_name=_("tags")
+    )
+    metadata = models.JSONField(_("métadonnées"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
     class Meta:
         db_table = "content_assets"
+        verbose_name = _("contenu")
+        verbose_name_plural = _("contenus")
         indexes = [
             models.Index(fields=["user", "-created_at"], name="content_user_created_idx"),
             models.Index(fields=["user", "type", "-created_at"], name="content_user_type_idx"),
@@ -90,15 +98,20 @@ class AiUsage(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_usage"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="ai_usage",
+        verbose_name=_("créateur"),
     )
-    month = models.DateField(help_text="First day of the month (UTC).")
-    count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    month = models.DateField(_("mois"), help_text=_("Premier jour du mois (UTC)."))
+    count = models.PositiveIntegerField(_("générations"), default=0)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
     class Meta:
         db_table = "content_ai_usage"
+        verbose_name = _("utilisation de l'IA")
+        verbose_name_plural = _("utilisation de l'IA")
         constraints = [
             models.UniqueConstraint(fields=["user", "month"], name="content_ai_usage_user_month")
         ]

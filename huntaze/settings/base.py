@@ -62,7 +62,8 @@ INSTALLED_APPS = [
     # First: its ``runserver`` (``--seed``, what ``make run`` uses) takes precedence over
     # staticfiles' one. It imports no other app.
     "huntaze",
-    "django.contrib.admin",
+    # django.contrib.admin with Huntaze's site: sections, names, hidden models (admin_site.py).
+    "huntaze.apps.HuntazeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
