@@ -278,8 +278,21 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Huntaze API",
-    "DESCRIPTION": "Creator API of the Huntaze beta.",
+    # The introduction of the API docs (authentication, refresh, errors, languages, pagination,
+    # rate limits): a Markdown file, so it reads as a page in the repository too.
+    "DESCRIPTION": (BASE_DIR / "huntaze" / "api_intro.md").read_text(encoding="utf-8"),
     "VERSION": "1.0.0",
+    # Enum values speak for themselves; the generated "* `POST` - Publication" lists would show
+    # the admin's (translated) labels.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "TAGS": [
+        {"name": "auth", "description": "Sign-up, sign-in, session refresh, passwords."},
+        {"name": "users", "description": "The signed-in creator's profile, deletion, export."},
+        {"name": "keys", "description": "API keys for scripts (not usable with an API key)."},
+        {"name": "content", "description": "Content assets: list, search, CRUD, AI generation."},
+        {"name": "billing", "description": "The plan and Stripe Checkout / customer portal."},
+        {"name": "invites", "description": "Beta invites: the public check; staff (ADMIN) routes."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api",
