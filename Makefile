@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test test-fast lint format bench check-deploy clean-db browser admin-screenshots
+.PHONY: setup run test test-fast lint format bench bench-import check-deploy clean-db dashboard-screenshot browser admin-screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "Installing the Python packages into $(VENV)/ (the first time takes about a minute)..."
@@ -20,13 +20,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
-# migrate (quietly; a no-op when up to date), then the dev server, which seeds first (idempotent:
-# a re-run keeps the data and the passwords) and prints the accounts and links last, once it
-# listens (huntaze/management/commands/runserver.py). SEED_PASSWORD=... sets both seeded users'
-# password. Django's "development server" warning is hidden: this target is development only.
+# migrate (quietly; a no-op when up to date), the dashboard's demo activity (idempotent), then the
+# dev server, which seeds first (idempotent: a re-run keeps the data and the passwords) and
+# prints the accounts and links last, once it listens (huntaze/management/commands/runserver.py).
+# SEED_PASSWORD=... sets both seeded users' password. Django's "development server" warning is
+# hidden: this target is development only.
 run: setup
 	@echo "Preparing the database (the embedded PostgreSQL in .pgdata/ unless DATABASE_URL is set)..."
 	@DJANGO_DEBUG=true $(PY) manage.py migrate --noinput -v 0
+	@DJANGO_DEBUG=true $(PY) manage.py seed_beta_activity
 	@DJANGO_DEBUG=true DJANGO_RUNSERVER_HIDE_WARNING=true $(PY) manage.py runserver --seed $(HOST):$(PORT)
 
 test: setup browser
@@ -67,6 +69,15 @@ format: setup
 # Tune with BENCH_* variables, e.g. `make bench BENCH_SERVERS=sync,gthread,granian`.
 bench: setup
 	$(PY) -m bench
+
+# The import of the Prisma-era database (docs/migration.md): 10,000 users + 100,000 assets.
+bench-import: setup
+	$(PY) -m bench.legacy
+
+# The Beta dashboard in headless Chromium (Debian: apt-get install chromium chromium-driver):
+# a fresh dev server with the seeded data, a real sign-in, checks, docs/dashboard.png.
+dashboard-screenshot: setup
+	$(PY) -m tests.dashboard.browser
 
 check-deploy: setup
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \

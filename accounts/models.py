@@ -60,8 +60,10 @@ class User(AbstractBaseUser):
     # Stored lower-cased (save() and the manager), so ``unique`` is case-insensitive; the
     # functional constraint on Lower(email) guards writes that bypass save().
     email = models.EmailField(_("adresse email"), max_length=254, unique=True)
-    name = models.CharField(_("nom"), max_length=200, blank=True, default="")
-    avatar = models.URLField(_("avatar (URL)"), max_length=500, blank=True, null=True)
+    # No length limit in the database: the API bounds what creators send (200, 500), not the
+    # rows imported from the old app (docs/migration.md).
+    name = models.CharField(_("nom"), max_length=None, blank=True, default="")
+    avatar = models.URLField(_("avatar (URL)"), max_length=None, blank=True, null=True)
     # The plan: it follows Stripe (billing webhooks), never typed in the admin.
     subscription = models.CharField(
         _("formule"), max_length=16, choices=Plan.choices, default=Plan.FREE

@@ -35,6 +35,7 @@ from accounts.models import User
 from billing import stripe_client
 from billing.models import StripeEvent, SubscriptionRecord, SubscriptionStatus
 from billing.services import LIVE_STATUSES, STATUS_MAP, plan_for_price, plan_of_record
+from huntaze import metrics
 from huntaze.exceptions import DomainError
 
 logger = logging.getLogger("huntaze.billing")
@@ -72,19 +73,28 @@ def stripe_event_receive(*, payload: bytes, signature: str | None) -> str:
         event = stripe_client.webhook_event_verify(payload=payload, signature=signature)
     except (stripe_client.WebhookSignatureInvalid, stripe_client.WebhookPayloadInvalid) as exc:
         logger.info("stripe webhook refused: %s", type(exc).__name__)
+        metrics.stripe_webhook_observe(event_type=None, outcome="invalid_signature")
         raise InvalidSignature() from exc
-    event_id, event_type, created = _event_header(event)
     try:
-        return stripe_event_process(
+        event_id, event_type, created = _event_header(event)
+    except InvalidSignature:
+        metrics.stripe_webhook_observe(event_type=None, outcome="invalid_signature")
+        raise
+    try:
+        outcome = stripe_event_process(
             event_id=event_id, event_type=event_type, created=created, event=event
         )
     except (OperationalError, InterfaceError):
+        metrics.stripe_webhook_observe(event_type=event_type, outcome="failed")
         raise  # database down: the exception handler answers 503; Stripe retries
     except Exception as exc:
+        metrics.stripe_webhook_observe(event_type=event_type, outcome="failed")
         logger.exception(
             "stripe webhook handler failed", extra={"event_id": event_id, "event_type": event_type}
         )
         raise WebhookProcessingFailed() from exc
+    metrics.stripe_webhook_observe(event_type=event_type, outcome=outcome)
+    return outcome
 
 
 def _event_header(event: dict[str, Any]) -> tuple[str, str, datetime]:

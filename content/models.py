@@ -11,7 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Bounds of what the API accepts (docs/api.md, Content); the columns are sized from them.
+# Bounds of what the API accepts (docs/api.md, Content). The columns have no length limit:
+# rows imported from the Prisma-era app were never held to these bounds (docs/migration.md).
 TITLE_MAX = 200
 CONTENT_MAX = 20_000
 CATEGORY_MAX = 100
@@ -25,7 +26,7 @@ PROMPT_MAX = 2_000
 class SearchFold(models.Func):
     """``search_fold(text)``: lower-cased and unaccented, so "Lumière" and "LUMIERE" match.
 
-    An IMMUTABLE SQL wrapper around PostgreSQL's ``unaccent`` (migration 0003): ``unaccent``
+    An IMMUTABLE SQL wrapper around PostgreSQL's ``unaccent`` (migration 0005): ``unaccent``
     itself is only STABLE (its dictionary could change), so it cannot appear in an index
     expression. The wrapper names the dictionary explicitly, which makes it safe to declare
     immutable and lets the trigram indexes below hold ``search_fold(title)``.
@@ -52,12 +53,12 @@ class ContentAsset(models.Model):
         related_name="content_assets",
         verbose_name=_("créateur"),
     )
-    title = models.CharField(_("titre"), max_length=TITLE_MAX)
+    title = models.CharField(_("titre"), max_length=None)
     content = models.TextField(_("texte"), blank=True, default="")
     type = models.CharField(_("type"), max_length=16, choices=ContentType.choices)
-    category = models.CharField(_("catégorie"), max_length=CATEGORY_MAX, null=True, blank=True)
+    category = models.CharField(_("catégorie"), max_length=None, null=True, blank=True)
     tags = ArrayField(
-        models.CharField(max_length=TAG_MAX), default=list, blank=True, verbose_name=_("tags")
+        models.CharField(max_length=None), default=list, blank=True, verbose_name=_("tags")
     )
     metadata = models.JSONField(_("métadonnées"), default=dict, blank=True)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now, editable=False)
@@ -75,7 +76,7 @@ class ContentAsset(models.Model):
             # ``?q=`` search (content.selectors.search_q): ``search_fold(col) LIKE '%…%'``, which
             # a trigram GIN index on the same expression serves, so a substring search that
             # ignores case and accents stays an index scan as content grows (pg_trgm, unaccent;
-            # migration 0003).
+            # migration 0005).
             GinIndex(
                 OpClass(SearchFold("title"), name="gin_trgm_ops"), name="content_title_fold_trgm"
             ),
@@ -118,3 +119,57 @@ class AiUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.month:%Y-%m}: {self.count}"
+
+
+class AiGeneration(models.Model):
+    """One successful AI generation and its tokens: the ledger of what the AI cost.
+
+    Written in the transaction that saves the generated asset. It outlives the asset (a creator
+    may delete it, or rewrite its ``metadata``, which is theirs to edit) and the user (purged
+    users leave their rows with ``user`` empty): what was spent stays spent. The dashboard's
+    generations per day read it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="ai_generations",
+    )
+    asset = models.ForeignKey(ContentAsset, null=True, on_delete=models.SET_NULL, related_name="+")
+    model = models.CharField(max_length=100)
+    prompt_tokens = models.PositiveIntegerField()
+    completion_tokens = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "content_ai_generations"
+        indexes = [models.Index(fields=["created_at"], name="content_ai_gen_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d} {self.prompt_tokens}+{self.completion_tokens}"
+
+
+class AiBudgetMonth(models.Model):
+    """The whole instance's AI tokens of one calendar month (UTC), and the generations in flight.
+
+    The budget guard (``content/budget.py``) admits a generation with one conditional upsert of
+    this row (``… WHERE spent + reserved_usd < budget``): every admission of the month takes its
+    row lock in turn, so concurrent requests cannot all slip under the budget. ``reserved_usd`` is
+    the worst-case cost of the generations admitted and not yet finished; it is replaced by the
+    real tokens when one succeeds and given back when one fails.
+    """
+
+    month = models.DateField(unique=True, help_text="First day of the month (UTC).")
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    reserved_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    in_flight = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "content_ai_budget"
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.prompt_tokens}+{self.completion_tokens} tokens"

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -29,9 +30,15 @@ from huntaze.fields import encodable as _encodable
 QUERY_MAX = 200
 
 
+# Titles and tags are trimmed and may not be blank, so one of whitespace only is refused: the
+# schema says so (pattern ``\S``), or a contract fuzzer counts "\x1f" as valid input refused.
+# The refusal itself is DRF's blank check, which runs first.
+NOT_BLANK = RegexValidator(r"\S")
+
+
 def _tags_field(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
-        child=StrictCharField(max_length=TAG_MAX, allow_blank=False),
+        child=StrictCharField(max_length=TAG_MAX, allow_blank=False, validators=[NOT_BLANK]),
         max_length=TAGS_MAX,
         **kwargs,
     )
@@ -76,7 +83,7 @@ class MetadataField(serializers.Field):
 
 
 class ContentAssetCreateInput(serializers.Serializer):
-    title = StrictCharField(min_length=1, max_length=TITLE_MAX)
+    title = StrictCharField(min_length=1, max_length=TITLE_MAX, validators=[NOT_BLANK])
     content = StrictCharField(max_length=CONTENT_MAX, allow_blank=True, trim_whitespace=False)
     type = ChoiceField(choices=ContentType.choices)
     category = StrictCharField(

@@ -6,19 +6,14 @@ import logging
 import re
 from typing import Any
 
-from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import transaction
 
-from content import ai_client, prompts
-from content.models import CONTENT_MAX, AiUsage, ContentAsset
-from content.selectors import usage_month
-from huntaze.exceptions import QuotaExceeded
+from content import ai_client, ai_usage, prompts
+from content.models import CONTENT_MAX, ContentAsset
+from huntaze import metrics
 
 logger = logging.getLogger("huntaze.content")
 
-UNLIMITED = -1
 TITLE_FROM_PROMPT_MAX = 80
 EDITABLE_FIELDS = ("title", "content", "type", "category", "tags", "metadata")
 
@@ -65,48 +60,6 @@ def content_asset_delete(*, asset: ContentAsset) -> None:
 # --- AI generation -----------------------------------------------------------------------------
 
 
-def ai_monthly_quota(*, user) -> int:
-    """Generations a month allowed by the user's plan (``-1``: unlimited), from settings."""
-    plan = (getattr(user, "subscription", None) or "FREE").upper()
-    return int(getattr(settings, f"AI_MONTHLY_QUOTA_{plan}", settings.AI_MONTHLY_QUOTA_FREE))
-
-
-def ai_usage_reserve(*, user, month) -> None:
-    """Take one generation slot of ``month`` for ``user`` or raise ``QuotaExceeded``.
-
-    One statement, committed at once (we are not in a transaction here): the row is created
-    at 1 or incremented only while ``count < quota``, so concurrent requests serialise on the
-    row lock and at most ``quota`` of them get a slot. Unlimited plans are counted too (stats).
-    """
-    quota = ai_monthly_quota(user=user)
-    if quota == 0:
-        raise QuotaExceeded()
-    table = AiUsage._meta.db_table
-    now = timezone.now()
-    sql = (
-        f"INSERT INTO {table} AS u (user_id, month, count, created_at, updated_at) "  # noqa: S608
-        "VALUES (%s, %s, 1, %s, %s) "
-        "ON CONFLICT (user_id, month) DO UPDATE SET count = u.count + 1, updated_at = EXCLUDED.updated_at"
-    )
-    params: list[Any] = [user.pk, month, now, now]
-    if quota != UNLIMITED:
-        sql += " WHERE u.count < %s"
-        params.append(quota)
-    sql += " RETURNING u.count"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise QuotaExceeded()
-
-
-def ai_usage_release(*, user, month) -> None:
-    """Give back a slot taken by ``ai_usage_reserve`` (the generation failed)."""
-    AiUsage.objects.filter(user=user, month=month, count__gt=0).update(
-        count=F("count") - 1, updated_at=timezone.now()
-    )
-
-
 def title_from_prompt(prompt: str) -> str:
     """A readable default title: the prompt's first line, whitespace folded, cut on a word."""
     first = next((line for line in prompt.splitlines() if line.strip()), prompt)
@@ -130,16 +83,19 @@ def content_generate(
 ) -> ContentAsset:
     """Generate a new asset of ``type`` from ``prompt`` with the AI model.
 
-    Order: configuration (503, nothing reserved), quota slot (429 ``quota_exceeded``), the model
-    call outside any transaction (503 on failure), then the asset. Any failure after the slot
-    was taken gives it back, so failed generations never count and nothing is half-written.
+    Order: configuration (503, nothing reserved), admission (the quota slot, 429
+    ``quota_exceeded``, and the month's AI budget, 503, in ``content/ai_usage.py``), the model
+    call outside any transaction (503 on failure), then the asset with its tokens accounted.
+    Any failure after admission gives the slot and the reservation back, so failed generations
+    never count and nothing is half-written.
     """
     if not ai_client.is_configured():
+        metrics.ai_generation_observe(outcome="not_configured")
         raise ai_client.AiNotConfigured()
-    month = usage_month()
-    ai_usage_reserve(user=user, month=month)
+    system = prompts.system_prompt(type)
+    reservation = ai_usage.ai_generation_admit(user=user, prompt=prompt, system=system)
     try:
-        completion = ai_client.chat_complete(system=prompts.system_prompt(type), prompt=prompt)
+        completion = ai_client.chat_complete(system=system, prompt=prompt)
         with transaction.atomic():
             asset = content_asset_create(
                 user=user,
@@ -157,11 +113,11 @@ def content_generate(
                     }
                 },
             )
-    except BaseException:
-        try:
-            ai_usage_release(user=user, month=month)
-        except Exception:
-            logger.exception("could not release an AI quota slot")
+            ai_usage.ai_generation_settle(
+                reservation=reservation, asset=asset, completion=completion
+            )
+    except BaseException as exc:
+        ai_usage.ai_generation_release(reservation=reservation, error=exc)
         raise
     logger.info(
         "ai generation: type=%s prompt_tokens=%s completion_tokens=%s",

@@ -29,7 +29,9 @@ class ContentListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("type", str, enum=ContentType.values),
+            # Empty means "no filter" (as forms send it): part of the enum, or a contract fuzzer
+            # counts ``?type=`` as invalid input accepted.
+            OpenApiParameter("type", str, enum=[*ContentType.values, ""]),
             OpenApiParameter("category", str, description="Exact category, ignoring case."),
             OpenApiParameter("tag", str, many=True, description="All given tags (repeatable)."),
             OpenApiParameter(

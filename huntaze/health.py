@@ -14,6 +14,8 @@ import time
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 
+from huntaze import metrics
+
 logger = logging.getLogger("huntaze.health")
 
 
@@ -21,16 +23,28 @@ def live(request) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def ready(request) -> JsonResponse:
+def database_ping() -> float:
+    """``SELECT 1``; its latency in seconds. Raises ``DatabaseError`` when PostgreSQL does not
+    answer, after dropping the broken connection so the next request opens a fresh one
+    (recovery without a restart). Also run by each ``/metrics`` scrape."""
     started = time.perf_counter()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except DatabaseError as exc:
-        # Drop the broken connection so the next request opens a fresh one (recovery without a
-        # restart). The message is the exception class only: no host, user or password.
+    except DatabaseError:
         connection.close()
+        raise
+    return time.perf_counter() - started
+
+
+def ready(request) -> JsonResponse:
+    started = time.perf_counter()
+    try:
+        seconds = database_ping()
+    except DatabaseError as exc:
+        metrics.health_check_observe(healthy=False, seconds=time.perf_counter() - started)
+        # The message is the exception class only: no host, user or password.
         logger.warning("health check: database unavailable (%s)", type(exc).__name__)
         return JsonResponse(
             {
@@ -39,5 +53,6 @@ def ready(request) -> JsonResponse:
             },
             status=503,
         )
-    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    metrics.health_check_observe(healthy=True, seconds=seconds)
+    latency_ms = round(seconds * 1000, 1)
     return JsonResponse({"status": "ok", "database": {"healthy": True, "latency_ms": latency_ms}})

@@ -60,6 +60,8 @@ def _register_settings_secrets() -> None:
             "STRIPE_WEBHOOK_SECRET",
             "AZURE_OPENAI_API_KEY",
             "EMAIL_HOST_PASSWORD",
+            "METRICS_TOKEN",
+            "SENTRY_DSN",
         ):
             register_secret_value(str(getattr(settings, name, "") or ""))
         for db in getattr(settings, "DATABASES", {}).values():

@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 
-from huntaze import health
+from huntaze import health, metrics
 from huntaze.exceptions import error_response
 from huntaze.logging import reset_request_id, set_request_id
 
@@ -24,11 +24,15 @@ HEALTH_PATHS = {
     "/api/health/": health.ready,
     "/api/health/live": health.live,
     "/api/health/live/": health.live,
+    # Token-protected (huntaze/metrics.py); answered here for the same reasons as the probes: a
+    # scraper on the private network uses the instance address over plain HTTP.
+    "/metrics": metrics.metrics_view,
 }
 
 
 class HealthCheckMiddleware:
-    """Answer the health probes first: no host check, no HTTPS redirect, no session."""
+    """Answer the health probes (and ``/metrics``) first: no host check, no HTTPS redirect, no
+    session, not counted in the request log or the request metrics."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -123,7 +127,9 @@ class RequestLogMiddleware:
             response["X-Request-Id"] = request_id
             return response
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            elapsed = time.perf_counter() - started
+            metrics.request_observe(request, status, elapsed)
+            duration_ms = round(elapsed * 1000, 1)
             level = (
                 logging.ERROR
                 if status >= 500

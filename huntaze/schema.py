@@ -256,7 +256,9 @@ class AutoSchema(openapi.AutoSchema):
         parameters = [p for p in self._get_parameters() if p.get("in") == "query"]
         choices = [(n, list(f.choices)) for n, f in fields.items() if hasattr(f, "choices")]
         choices += [
-            (p["name"], p["schema"]["enum"]) for p in parameters if "enum" in p.get("schema", {})
+            (p["name"], [v for v in p["schema"]["enum"] if v != ""])  # "" = no filter
+            for p in parameters
+            if "enum" in p.get("schema", {})
         ]
         if choices:
             name, values = choices[0]

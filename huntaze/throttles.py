@@ -44,6 +44,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from huntaze import metrics
 from huntaze.hashing import sha256_hex
 
 _RATE_RE = re.compile(
@@ -117,7 +118,10 @@ def limit_hit(scope: str, identity: str, *, rate_scope: str | None = None) -> fl
     allowed, window = rate
     key, remaining = _bucket(scope, identity, window)
     count = _incr(key, window + 1)
-    return remaining if count > allowed else None
+    if count > allowed:
+        metrics.rate_limited(scope)
+        return remaining
+    return None
 
 
 def limit_peek(scope: str, identity: str) -> float | None:
@@ -127,7 +131,10 @@ def limit_peek(scope: str, identity: str) -> float | None:
         return None
     allowed, window = rate
     key, remaining = _bucket(scope, identity, window)
-    return remaining if (cache.get(key) or 0) >= allowed else None
+    if (cache.get(key) or 0) >= allowed:
+        metrics.rate_limited(scope)
+        return remaining
+    return None
 
 
 def limit_enforce(scope: str, identity: str) -> None:

@@ -10,6 +10,8 @@ from huntaze import views
 
 urlpatterns = [
     path("", views.root),
+    # The staff's Beta dashboard (dashboard/), before the admin's catch-all patterns.
+    path("admin/beta/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),

@@ -61,7 +61,9 @@ class BetaInvite(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(_("adresse email"), max_length=254, db_index=True)
-    code = models.CharField(_("code"), max_length=16, unique=True)
+    # New codes are 16 characters; imported Prisma-era codes may be up to 64, the longest an
+    # invite code the API accepts (docs/migration.md).
+    code = models.CharField(_("code"), max_length=64, unique=True)
     used_at = models.DateTimeField(_("utilisée le"), null=True, blank=True)
     used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,11 +85,13 @@ class BetaInvite(models.Model):
     revoked_at = models.DateTimeField(_("révoquée le"), null=True, blank=True)
     # The last successful delivery; ``send_count`` counts them all (first send and resends).
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
-    send_count = models.PositiveIntegerField(_("envois"), default=0)
+    # Database defaults too: writers in raw SQL (the legacy import's COPY, an older release
+    # during a deploy) insert rows without these columns.
+    send_count = models.PositiveIntegerField(_("envois"), default=0, db_default=0)
     # The last failed delivery (exception type and message, no credentials), cleared by the
     # next successful one: what staff need to know before pressing "Resend".
     last_send_error = models.CharField(
-        _("dernière erreur d'envoi"), max_length=500, blank=True, default=""
+        _("dernière erreur d'envoi"), max_length=500, blank=True, default="", db_default=""
     )
     last_send_error_at = models.DateTimeField(_("dernière erreur le"), null=True, blank=True)
     created_at = models.DateTimeField(_("créée le"), default=timezone.now, editable=False)

@@ -35,6 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from huntaze import metrics
 from huntaze.emails import normalize_email
 from huntaze.exceptions import Conflict, ValidationFailed
 from huntaze.logging import scrub
@@ -120,6 +121,7 @@ def _issue_locked(*, email: str, created_by, days: int) -> tuple[BetaInvite, boo
                     created_by=created_by,
                     expires_at=timezone.now() + timedelta(days=days),
                 )
+            transaction.on_commit(lambda: metrics.invite_event("issued"))
             return invite, True
         except IntegrityError:  # a code collision (2^-64): draw again
             continue
@@ -213,6 +215,8 @@ def invite_redeem(*, email: str, code: str, user) -> bool:
         revoked_at__isnull=True,
         expires_at__gt=now,
     ).update(used_at=now, used_by=user, updated_at=now)
+    if updated:
+        transaction.on_commit(lambda: metrics.invite_event("redeemed"))
     return updated == 1
 
 
@@ -343,6 +347,7 @@ def _deliver(invite_ids: list, report: SendReport) -> None:
         )
         _record_failure(to_send, exc)
         report.failed.extend(to_send)
+        metrics.invite_event("send_failed", len(to_send))
         report.done = True
         return
     try:
@@ -357,9 +362,11 @@ def _deliver(invite_ids: list, report: SendReport) -> None:
                 )
                 _record_failure([invite], exc)
                 report.failed.append(invite)
+                metrics.invite_event("send_failed")
                 continue
             _record_success(invite)
             report.sent.append(invite)
+            metrics.invite_event("sent")
     finally:
         try:
             conn.close()

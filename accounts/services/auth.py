@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.selectors import email_is_taken
 from accounts.services.tokens import refresh_tokens_revoke_for_user
+from huntaze import metrics
 from huntaze.emails import normalize_email
 from huntaze.exceptions import EmailTaken, InvalidCredentials, InviteRequired, ValidationFailed
 from invites.services import invite_is_valid, invite_redeem
@@ -73,7 +74,9 @@ def user_signin(*, request, email: str, password: str) -> User:
     """
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None or user.deleted_at is not None or not user.is_active:
+        metrics.signin_observe(success=False)
         raise InvalidCredentials()
+    metrics.signin_observe(success=True)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
 

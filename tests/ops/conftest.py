@@ -24,7 +24,14 @@ _seq = itertools.count(1)
 
 def _server_params() -> dict:
     s = connection.settings_dict
-    params = {"host": s.get("HOST") or "", "port": s.get("PORT") or 5432, "user": s.get("USER")}
+    # The embedded server's URL puts its socket folder and port in the query string, which
+    # django-environ leaves in OPTIONS: without them libpq would reach the machine's own server.
+    options = s.get("OPTIONS") or {}
+    params = {
+        "host": s.get("HOST") or options.get("host") or "",
+        "port": s.get("PORT") or options.get("port") or 5432,
+        "user": s.get("USER"),
+    }
     if s.get("PASSWORD"):
         params["password"] = s["PASSWORD"]
     return params

@@ -1,6 +1,6 @@
 """The first ``make run`` a newcomer sees (docs/ops.md, First run): what the Makefile's ``run``
-recipe runs — ``migrate -v 0``, then ``runserver --seed`` with the autoreloader — on a fresh
-database, read line by line.
+recipe runs — ``migrate -v 0``, ``seed_beta_activity``, then ``runserver --seed`` with the
+autoreloader — on a fresh database, read line by line.
 
 Nothing alarming: no warning, no traceback, no line printed twice (Django's console handler and
 our JSON one used to both print start-up lines; runserver printed plain-text request lines next
@@ -71,6 +71,9 @@ def test_the_first_run_prints_nothing_alarming_and_the_accounts_last(fresh_db):
     migrated = manage("migrate", "--noinput", "-v", "0", env=env, timeout=300)
     assert migrated.returncode == 0, migrated.stderr[-2000:]
     assert migrated.stdout == "" and migrated.stderr == ""
+    activity = manage("seed_beta_activity", env=env, timeout=300)
+    assert activity.returncode == 0, activity.stderr[-2000:]
+    assert activity.stderr == "" and len(activity.stdout.strip().splitlines()) == 1
 
     port = free_port()
     server = subprocess.Popen(

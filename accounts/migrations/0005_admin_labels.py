@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_user_deleted_email"),
+        ("accounts", "0004_unbounded_name_avatar"),
     ]
 
     operations = [
@@ -140,9 +140,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="user",
             name="avatar",
-            field=models.URLField(
-                blank=True, max_length=500, null=True, verbose_name="avatar (URL)"
-            ),
+            field=models.URLField(blank=True, null=True, verbose_name="avatar (URL)"),
         ),
         migrations.AlterField(
             model_name="user",
@@ -176,7 +174,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="user",
             name="name",
-            field=models.CharField(blank=True, default="", max_length=200, verbose_name="nom"),
+            field=models.CharField(blank=True, default="", verbose_name="nom"),
         ),
         migrations.AlterField(
             model_name="user",

@@ -14,7 +14,7 @@ def count_earlier_sends(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invites", "0002_verbose_names"),
+        ("invites", "0003_code_64"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -27,7 +27,11 @@ class Migration(migrations.Migration):
             model_name="betainvite",
             name="last_send_error",
             field=models.CharField(
-                blank=True, default="", max_length=500, verbose_name="dernière erreur d'envoi"
+                blank=True,
+                db_default="",
+                default="",
+                max_length=500,
+                verbose_name="dernière erreur d'envoi",
             ),
         ),
         migrations.AddField(
@@ -38,12 +42,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="betainvite",
             name="send_count",
-            field=models.PositiveIntegerField(default=0, verbose_name="envois"),
+            field=models.PositiveIntegerField(db_default=0, default=0, verbose_name="envois"),
         ),
         migrations.AlterField(
             model_name="betainvite",
             name="code",
-            field=models.CharField(max_length=16, unique=True, verbose_name="code"),
+            field=models.CharField(max_length=64, unique=True, verbose_name="code"),
         ),
         migrations.AlterField(
             model_name="betainvite",

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("content", "0003_search_fold"),
+        ("content", "0005_search_fold"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="contentasset",
             name="category",
-            field=models.CharField(blank=True, max_length=100, null=True, verbose_name="catégorie"),
+            field=models.CharField(blank=True, null=True, verbose_name="catégorie"),
         ),
         migrations.AlterField(
             model_name="contentasset",
@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
             model_name="contentasset",
             name="tags",
             field=django.contrib.postgres.fields.ArrayField(
-                base_field=models.CharField(max_length=50),
+                base_field=models.CharField(),
                 blank=True,
                 default=list,
                 size=None,
@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="contentasset",
             name="title",
-            field=models.CharField(max_length=200, verbose_name="titre"),
+            field=models.CharField(verbose_name="titre"),
         ),
         migrations.AlterField(
             model_name="contentasset",

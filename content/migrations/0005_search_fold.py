@@ -34,7 +34,7 @@ def drop_search_fold(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("content", "0002_search_and_ai_usage"),
+        ("content", "0004_unbounded_title_category_tags"),
     ]
 
     operations = [

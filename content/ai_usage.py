@@ -1,0 +1,354 @@
+"""What AI generations use: the user's monthly quota, the instance's monthly budget (the
+budget guard) and the ledger of tokens (docs/operations.md).
+
+A generation goes through three steps, whatever path calls the model (the JSON endpoint today,
+a streamed one later):
+
+1. ``ai_generation_admit`` — in one transaction: the user's monthly quota slot
+   (``ai_usage_reserve``, 429 ``quota_exceeded``), then the instance's monthly budget: one
+   conditional upsert of the month's ``AiBudgetMonth`` row adds this generation's worst-case
+   cost to ``reserved_usd`` only while ``spent + reserved_usd < AI_MONTHLY_BUDGET_USD``, else
+   ``AiBudgetExhausted`` (503 ``service_unavailable``) and the quota slot is rolled back with it.
+   Admissions of a month queue on that row's lock, so concurrent requests see each other's
+   reservations: the month's spend can pass the budget by at most one generation's worst case
+   (the last one admitted below it), never by the requests in flight.
+2. ``ai_generation_settle`` — in the transaction that saves the asset: the real tokens replace
+   the reservation, a ledger row (``AiGeneration``) is written, and the crossing of 80 % and of
+   100 % of the budget is logged once (exactly one settle crosses each threshold: they update
+   the same row one after the other).
+3. ``ai_generation_release`` — the generation failed: the quota slot and the reservation are
+   given back.
+
+Spend is an estimate: tokens times ``AI_PRICE_PER_1K_PROMPT`` / ``AI_PRICE_PER_1K_COMPLETION``
+(GPT-4o's list prices by default). The worst case of a generation is its prompt at one token
+per two characters plus ``MAX_OUTPUT_TOKENS`` of completion. A worker killed in the middle of a
+generation leaves its reservation (cents) counted until the month ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from content import ai_client
+from content.models import AiBudgetMonth, AiGeneration, AiUsage, ContentAsset
+from content.selectors import usage_month
+from huntaze import metrics
+from huntaze.exceptions import QuotaExceeded, ServiceUnavailable, ValidationFailed
+
+logger = logging.getLogger("huntaze.content.ai_usage")
+
+WARNING_RATIO = Decimal("0.8")
+UNLIMITED = -1
+_CHARS_PER_TOKEN_LOW = 2  # a prompt has at most about one token per two characters
+_USD = Decimal("0.000001")
+
+
+# --- the user's monthly quota -------------------------------------------------------------------
+
+
+def ai_monthly_quota(*, user) -> int:
+    """Generations a month allowed by the user's plan (``-1``: unlimited), from settings."""
+    plan = (getattr(user, "subscription", None) or "FREE").upper()
+    return int(getattr(settings, f"AI_MONTHLY_QUOTA_{plan}", settings.AI_MONTHLY_QUOTA_FREE))
+
+
+def ai_usage_reserve(*, user, month) -> None:
+    """Take one generation slot of ``month`` for ``user`` or raise ``QuotaExceeded``.
+
+    One statement (run in ``ai_generation_admit``'s transaction, with the budget's): the row is
+    created at 1 or incremented only while ``count < quota``, so concurrent requests serialise
+    on the row lock and at most ``quota`` of them get a slot. Unlimited plans are counted too
+    (stats).
+    """
+    quota = ai_monthly_quota(user=user)
+    if quota == 0:
+        raise QuotaExceeded()
+    table = AiUsage._meta.db_table
+    now = timezone.now()
+    sql = (
+        f"INSERT INTO {table} AS u (user_id, month, count, created_at, updated_at) "  # noqa: S608
+        "VALUES (%s, %s, 1, %s, %s) "
+        "ON CONFLICT (user_id, month) DO UPDATE SET count = u.count + 1, updated_at = EXCLUDED.updated_at"
+    )
+    params: list[Any] = [user.pk, month, now, now]
+    if quota != UNLIMITED:
+        sql += " WHERE u.count < %s"
+        params.append(quota)
+    sql += " RETURNING u.count"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise QuotaExceeded()
+
+
+def ai_usage_release(*, user_id, month) -> None:
+    """Give back a slot taken by ``ai_usage_reserve`` (the generation failed)."""
+    AiUsage.objects.filter(user_id=user_id, month=month, count__gt=0).update(
+        count=F("count") - 1, updated_at=timezone.now()
+    )
+
+
+# --- the instance's monthly budget --------------------------------------------------------------
+
+
+class AiBudgetExhausted(ServiceUnavailable):
+    default_message = _(
+        "Le budget IA du mois est épuisé : la génération reprendra le mois prochain ou dès que "
+        "le budget sera relevé."
+    )
+
+
+def _price(name: str) -> Decimal:
+    return Decimal(str(getattr(settings, name))) / 1000
+
+
+def ai_cost_usd(*, prompt_tokens: int, completion_tokens: int) -> Decimal:
+    """Estimated cost of tokens at the configured prices (USD per 1,000 tokens)."""
+    cost = prompt_tokens * _price("AI_PRICE_PER_1K_PROMPT") + completion_tokens * _price(
+        "AI_PRICE_PER_1K_COMPLETION"
+    )
+    return cost.quantize(_USD)
+
+
+def ai_budget_usd() -> Decimal | None:
+    """The monthly budget, ``None`` when there is none (``AI_MONTHLY_BUDGET_USD=-1``)."""
+    value = float(settings.AI_MONTHLY_BUDGET_USD)
+    return None if value < 0 else Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    month: dt.date
+    prompt_tokens: int
+    completion_tokens: int
+    spent_usd: Decimal
+    reserved_usd: Decimal
+    in_flight: int
+    budget_usd: Decimal | None
+
+    @property
+    def ratio(self) -> float | None:
+        """Spend over budget (1.0 = all of it); ``None`` without a budget."""
+        if self.budget_usd is None:
+            return None
+        if self.budget_usd == 0:
+            return 1.0
+        return float(self.spent_usd / self.budget_usd)
+
+    @property
+    def level(self) -> str:
+        """``ok``, ``warning`` (80 % spent) or ``exhausted`` (100 %: generation refused)."""
+        ratio = self.ratio
+        if ratio is None or ratio < float(WARNING_RATIO):
+            return "ok"
+        return "exhausted" if ratio >= 1 else "warning"
+
+
+def ai_budget_status(*, month: dt.date | None = None) -> BudgetStatus:
+    """The month's tokens, estimated spend and reservations (one query)."""
+    month = month or usage_month()
+    row = (
+        AiBudgetMonth.objects.filter(month=month)
+        .values("prompt_tokens", "completion_tokens", "reserved_usd", "in_flight")
+        .first()
+    ) or {"prompt_tokens": 0, "completion_tokens": 0, "reserved_usd": Decimal(0), "in_flight": 0}
+    return BudgetStatus(
+        month=month,
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        spent_usd=ai_cost_usd(
+            prompt_tokens=row["prompt_tokens"], completion_tokens=row["completion_tokens"]
+        ),
+        reserved_usd=Decimal(row["reserved_usd"]),
+        in_flight=row["in_flight"],
+        budget_usd=ai_budget_usd(),
+    )
+
+
+@dataclass
+class Reservation:
+    """What ``ai_generation_admit`` took; hand it to ``settle`` or ``release``."""
+
+    user_id: object
+    month: dt.date
+    reserved_usd: Decimal
+    started: float
+    done: bool = False
+
+
+def _worst_case_usd(prompt: str, system: str) -> Decimal:
+    prompt_tokens = math.ceil((len(prompt) + len(system)) / _CHARS_PER_TOKEN_LOW) + 16
+    return ai_cost_usd(
+        prompt_tokens=prompt_tokens, completion_tokens=ai_client.MAX_OUTPUT_TOKENS
+    ).quantize(_USD)
+
+
+def _budget_reserve(*, month: dt.date, amount: Decimal) -> None:
+    budget = ai_budget_usd()
+    if budget is not None and budget <= 0:
+        raise AiBudgetExhausted()
+    table = AiBudgetMonth._meta.db_table
+    now = timezone.now()
+    sql = (
+        f"INSERT INTO {table} AS b (month, prompt_tokens, completion_tokens, reserved_usd, "  # noqa: S608
+        "in_flight, created_at, updated_at) VALUES (%s, 0, 0, %s, 1, %s, %s) "
+        "ON CONFLICT (month) DO UPDATE SET reserved_usd = b.reserved_usd + EXCLUDED.reserved_usd, "
+        "in_flight = b.in_flight + 1, updated_at = EXCLUDED.updated_at"
+    )
+    params: list[object] = [month, amount, now, now]
+    if budget is not None:
+        sql += " WHERE (b.prompt_tokens * %s + b.completion_tokens * %s) + b.reserved_usd < %s"
+        params += [_price("AI_PRICE_PER_1K_PROMPT"), _price("AI_PRICE_PER_1K_COMPLETION"), budget]
+    sql += " RETURNING b.id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        admitted = cursor.fetchone() is not None
+    if not admitted:
+        raise AiBudgetExhausted()
+
+
+def ai_generation_admit(*, user, prompt: str, system: str = "") -> Reservation:
+    """Take the user's quota slot and reserve the generation's worst case on the month's budget,
+    both or neither. Raises ``QuotaExceeded`` (429) or ``AiBudgetExhausted`` (503)."""
+    month = usage_month()
+    amount = _worst_case_usd(prompt, system)
+    try:
+        with transaction.atomic():
+            ai_usage_reserve(user=user, month=month)
+            _budget_reserve(month=month, amount=amount)
+    except QuotaExceeded:
+        metrics.ai_generation_observe(outcome="quota_exceeded")
+        raise
+    except AiBudgetExhausted:
+        metrics.ai_generation_observe(outcome="budget_exhausted")
+        raise
+    return Reservation(user_id=user.pk, month=month, reserved_usd=amount, started=time.monotonic())
+
+
+def _log_thresholds(*, before: Decimal, after: Decimal) -> None:
+    budget = ai_budget_usd()
+    if not budget:
+        return
+    for ratio, message in (
+        (Decimal(1), "AI budget exhausted: generation refused until the month turns"),
+        (WARNING_RATIO, "AI budget at 80 %"),
+    ):
+        if before < budget * ratio <= after:
+            logger.warning(
+                message,
+                extra={"spent_usd": float(after), "budget_usd": float(budget)},
+            )
+            break
+
+
+def ai_generation_settle(
+    *, reservation: Reservation, asset: ContentAsset, completion: ai_client.Completion
+) -> None:
+    """Record the real tokens of a successful generation (inside the asset's transaction)."""
+    table = AiBudgetMonth._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET prompt_tokens = prompt_tokens + %s, "  # noqa: S608
+            "completion_tokens = completion_tokens + %s, "
+            "reserved_usd = GREATEST(reserved_usd - %s, 0), in_flight = GREATEST(in_flight - 1, 0), "
+            "updated_at = %s WHERE month = %s RETURNING prompt_tokens, completion_tokens",
+            [
+                completion.prompt_tokens,
+                completion.completion_tokens,
+                reservation.reserved_usd,
+                timezone.now(),
+                reservation.month,
+            ],
+        )
+        row = cursor.fetchone()
+    AiGeneration.objects.create(
+        user_id=reservation.user_id,
+        asset=asset,
+        model=completion.model[:100],
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+    )
+    seconds = time.monotonic() - reservation.started
+
+    def settled() -> None:
+        # After commit only: a rolled-back settle leaves the reservation to ``release``.
+        reservation.done = True
+        metrics.ai_generation_observe(
+            outcome="success",
+            seconds=seconds,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+        )
+
+    transaction.on_commit(settled)
+    if row is not None:
+        after = ai_cost_usd(prompt_tokens=row[0], completion_tokens=row[1])
+        cost = ai_cost_usd(
+            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens
+        )
+        _log_thresholds(before=after - cost, after=after)
+
+
+def _outcome(exc: BaseException | None) -> str:
+    if isinstance(exc, ai_client.AiNotConfigured):
+        return "not_configured"
+    if isinstance(exc, ai_client.AiPromptRejected | ValidationFailed):
+        return "rejected"
+    if isinstance(exc, ai_client.AiUnavailable):
+        return "unavailable"
+    return "error"
+
+
+def ai_generation_release(*, reservation: Reservation, error: BaseException | None = None) -> None:
+    """Give back the quota slot and the reservation of a generation that did not succeed.
+
+    Idempotent per reservation; never raises (a failure is logged: the caller is already
+    handling the generation's own error).
+    """
+    if reservation.done:
+        return
+    reservation.done = True
+    metrics.ai_generation_observe(
+        outcome=_outcome(error), seconds=time.monotonic() - reservation.started
+    )
+    table = AiBudgetMonth._meta.db_table
+    try:
+        ai_usage_release(user_id=reservation.user_id, month=reservation.month)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET reserved_usd = GREATEST(reserved_usd - %s, 0), "  # noqa: S608
+                "in_flight = GREATEST(in_flight - 1, 0), updated_at = %s WHERE month = %s",
+                [reservation.reserved_usd, timezone.now(), reservation.month],
+            )
+    except Exception:
+        logger.exception("could not release an AI generation's reservation")
+
+
+def budget_metric_gauges():
+    """Scrape-time gauges of the month's AI spend (registered with ``huntaze.metrics``)."""
+    status = ai_budget_status()
+    yield (
+        "huntaze_ai_spend_usd",
+        "Estimated AI spend of the current month (USD), settled generations.",
+        float(status.spent_usd),
+    )
+    yield (
+        "huntaze_ai_reserved_usd",
+        "Worst-case cost of the AI generations in flight (USD).",
+        float(status.reserved_usd),
+    )
+    if status.budget_usd is not None:
+        yield ("huntaze_ai_budget_usd", "Monthly AI budget (USD).", float(status.budget_usd))

@@ -1,0 +1,200 @@
+"""The Beta dashboard's figures: one grouped query per chart (docs/operations.md).
+
+Each function runs one SQL statement whose cost depends on the window it reads (30 days, this
+month), not on how many creators or assets exist: series are grouped in PostgreSQL with
+``date_trunc`` and read through an index on their timestamp, never loaded row by row.
+``tests/dashboard/test_query_budget.py`` holds the page to the same number of queries with
+10,000 creators x 200 assets as with ten.
+
+Days are UTC days; a day without rows is filled with 0 here, not in SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from accounts.models import Role
+from content.ai_usage import BudgetStatus, ai_budget_status, ai_cost_usd
+from content.selectors import usage_month
+from huntaze.health import database_ping
+
+WINDOW_DAYS = 30
+
+
+def _days(since: dt.date, until: dt.date) -> list[dt.date]:
+    return [since + dt.timedelta(days=n) for n in range((until - since).days + 1)]
+
+
+def _window(days: int) -> tuple[dt.datetime, list[dt.date]]:
+    today = timezone.now().astimezone(dt.UTC).date()
+    first = today - dt.timedelta(days=days - 1)
+    return dt.datetime(first.year, first.month, first.day, tzinfo=dt.UTC), _days(first, today)
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def signups_per_day(*, days: int = WINDOW_DAYS) -> list[tuple[dt.date, int]]:
+    """Creators who signed up each day (soft-deleted ones included: they did sign up)."""
+    since, calendar = _window(days)
+    rows = _fetch(
+        "SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date, count(*) "
+        "FROM users WHERE created_at >= %s AND role = %s GROUP BY 1",
+        [since, Role.CREATOR],
+    )
+    counts = dict(rows)
+    return [(day, counts.get(day, 0)) for day in calendar]
+
+
+def active_creators() -> dict[str, int]:
+    """Creators (not deleted) who used the product in the last 7 and 30 days.
+
+    Used = signed in, refreshed a session (the front end rotates its refresh token every
+    15 minutes of use), used an API key, or created content. Refresh tokens are read through
+    their ``expires_at`` index: a token created in the window expires after its start.
+    """
+    now = timezone.now()
+    since30 = now - dt.timedelta(days=30)
+    since7 = now - dt.timedelta(days=7)
+    rows = _fetch(
+        "SELECT count(DISTINCT a.user_id) FILTER (WHERE a.at >= %s), count(DISTINCT a.user_id) "
+        "FROM ("
+        "  SELECT id AS user_id, last_login AS at FROM users WHERE last_login >= %s"
+        "  UNION ALL SELECT user_id, created_at FROM refresh_tokens"
+        "    WHERE expires_at >= %s AND created_at >= %s"
+        "  UNION ALL SELECT user_id, last_used_at FROM api_keys WHERE last_used_at >= %s"
+        "  UNION ALL SELECT user_id, max(created_at) FROM content_assets"
+        "    WHERE created_at >= %s GROUP BY user_id"
+        ") a JOIN users u ON u.id = a.user_id "
+        "WHERE u.role = %s AND u.deleted_at IS NULL",
+        [since7, since30, since30, since30, since30, since30, Role.CREATOR],
+    )
+    last7, last30 = rows[0]
+    return {"last_7_days": last7, "last_30_days": last30}
+
+
+def content_and_generations_per_day(*, days: int = WINDOW_DAYS) -> list[tuple[dt.date, int, int]]:
+    """``(day, assets created, AI generations)``: assets from ``content_assets`` (a generated
+    asset is one of them), generations from the AI ledger (kept when an asset is deleted)."""
+    since, calendar = _window(days)
+    rows = _fetch(
+        "SELECT day, sum(assets)::int, sum(generations)::int FROM ("
+        "  SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day,"
+        "         count(*) AS assets, 0 AS generations"
+        "  FROM content_assets WHERE created_at >= %s GROUP BY 1"
+        "  UNION ALL"
+        "  SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date, 0, count(*)"
+        "  FROM content_ai_generations WHERE created_at >= %s GROUP BY 1"
+        ") t GROUP BY day",
+        [since, since],
+    )
+    by_day = {day: (assets, generations) for day, assets, generations in rows}
+    return [(day, *by_day.get(day, (0, 0))) for day in calendar]
+
+
+@dataclass
+class AiMonth:
+    status: BudgetStatus
+    cumulative_cost: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+    generations: int = 0
+
+
+def ai_month() -> AiMonth:
+    """This month's AI tokens, spend against the budget (one query) and the cumulative
+    estimated cost day by day (one grouped query on the ledger)."""
+    status = ai_budget_status()
+    month = usage_month()
+    start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
+    rows = _fetch(
+        "SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date, count(*), "
+        "coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) "
+        "FROM content_ai_generations WHERE created_at >= %s GROUP BY 1",
+        [start],
+    )
+    by_day = {day: (n, p, c) for day, n, p, c in rows}
+    today = timezone.now().astimezone(dt.UTC).date()
+    total = Decimal(0)
+    cumulative: list[tuple[dt.date, Decimal]] = []
+    generations = 0
+    for day in _days(month, today):
+        n, p, c = by_day.get(day, (0, 0, 0))
+        generations += n
+        total += ai_cost_usd(prompt_tokens=int(p), completion_tokens=int(c))
+        cumulative.append((day, total))
+    return AiMonth(status=status, cumulative_cost=cumulative, generations=generations)
+
+
+PAYING = ("ACTIVE", "PAST_DUE")  # a past-due subscription is still expected to pay
+YEARLY_AFTER = dt.timedelta(days=40)  # a billing period longer than this is a yearly plan
+
+
+@dataclass
+class Plans:
+    mix: dict[str, int]
+    paying: dict[str, int]
+    mrr_usd: Decimal
+
+
+def plans() -> Plans:
+    """Plan mix of the creators (not deleted) and an MRR estimate from the subscription
+    records: ACTIVE or PAST_DUE records at the configured plan prices, a yearly price counted
+    as a twelfth a month (the interval is read from the record's billing period)."""
+    rows = _fetch(
+        "SELECT u.subscription, r.plan, r.status, "
+        "(r.current_period_end - r.current_period_start) > %s AS yearly, count(*) "
+        "FROM users u LEFT JOIN subscription_records r ON r.user_id = u.id "
+        "WHERE u.role = %s AND u.deleted_at IS NULL GROUP BY 1, 2, 3, 4",
+        [YEARLY_AFTER, Role.CREATOR],
+    )
+    mix: dict[str, int] = {"FREE": 0, "PRO": 0, "ENTERPRISE": 0}
+    paying: dict[str, int] = {"PRO": 0, "ENTERPRISE": 0}
+    mrr = Decimal(0)
+    for subscription, plan, status, yearly, count in rows:
+        mix[subscription] = mix.get(subscription, 0) + count
+        if plan in paying and status in PAYING:
+            paying[plan] += count
+            if yearly:
+                price = Decimal(str(getattr(settings, f"PLAN_PRICE_{plan}_YEARLY_USD"))) / 12
+            else:
+                price = Decimal(str(getattr(settings, f"PLAN_PRICE_{plan}_MONTHLY_USD")))
+            mrr += price * count
+    return Plans(mix=mix, paying=paying, mrr_usd=mrr.quantize(Decimal("0.01")))
+
+
+@dataclass
+class Database:
+    healthy: bool
+    latency_ms: float | None = None
+    size_bytes: int | None = None
+    connections: int | None = None
+    server_version: str = ""
+
+
+def database() -> Database:
+    """``SELECT 1`` latency (the readiness probe's check) and the server's size and sessions."""
+    try:
+        latency = database_ping()
+        row = _fetch(
+            "SELECT pg_database_size(current_database()), "
+            "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()), "
+            "current_setting('server_version')",
+            [],
+        )[0]
+    except DatabaseError:
+        return Database(healthy=False)
+    return Database(
+        healthy=True,
+        latency_ms=round(latency * 1000, 2),
+        size_bytes=int(row[0]),
+        connections=int(row[1]),
+        server_version=str(row[2]),
+    )
