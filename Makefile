@@ -8,27 +8,50 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test test-fast lint format bench bench-import check-deploy clean-db dashboard-screenshot
+.PHONY: setup run test test-fast lint format bench bench-import check-deploy clean-db dashboard-screenshot browser admin-screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	@echo "Installing the Python packages into $(VENV)/ (the first time takes about a minute)..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
 
 setup: $(STAMP)
 
-# migrate (a no-op when up to date), seed (idempotent: a re-run keeps the data and the passwords),
-# then the dev server. SEED_PASSWORD=... sets both seeded users' password.
+# migrate (quietly; a no-op when up to date), the dashboard's demo activity (idempotent), then the
+# dev server, which seeds first (idempotent: a re-run keeps the data and the passwords) and
+# prints the accounts and links last, once it listens (huntaze/management/commands/runserver.py).
+# SEED_PASSWORD=... sets both seeded users' password. Django's "development server" warning is
+# hidden: this target is development only.
 run: setup
-	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=true $(PY) manage.py seed --base-url http://$(HOST):$(PORT)
-	DJANGO_DEBUG=true $(PY) manage.py seed_beta_activity
-	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Preparing the database (the embedded PostgreSQL in .pgdata/ unless DATABASE_URL is set)..."
+	@DJANGO_DEBUG=true $(PY) manage.py migrate --noinput -v 0
+	@DJANGO_DEBUG=true $(PY) manage.py seed_beta_activity
+	@DJANGO_DEBUG=true DJANGO_RUNSERVER_HIDE_WARNING=true $(PY) manage.py runserver --seed $(HOST):$(PORT)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The admin's browser tests (tests/admin_ui, marked slow) drive Debian's Chromium: install it
+# when it is missing (as root with apt-get, like CI), else say what to install.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium for the browser tests (apt-get install chromium chromium-driver)..."; \
+	    apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -qq -o DPkg::Lock::Timeout=300 >/dev/null && \
+	      apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium chromium-driver >/dev/null; }; \
+	  else \
+	    echo "note: tests/admin_ui needs chromium and chromedriver (Debian: apt-get install chromium chromium-driver)"; \
+	  fi; \
+	fi
+
+# Full-page screenshots of the main admin pages into docs/screenshots/ (docs/admin.md), from the
+# browser tests' demo beta.
+admin-screenshots: setup browser
+	ADMIN_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/admin_ui -q -p no:cacheprovider
 
 # The everyday loop: everything but the tests marked slow (real servers, subprocesses, fuzzing).
 test-fast: setup

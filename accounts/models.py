@@ -9,19 +9,20 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huntaze.emails import normalize_email
 
 
 class Plan(models.TextChoices):
-    FREE = "FREE", "Free"
-    PRO = "PRO", "Pro"
-    ENTERPRISE = "ENTERPRISE", "Enterprise"
+    FREE = "FREE", _("Gratuit")
+    PRO = "PRO", _("Pro")
+    ENTERPRISE = "ENTERPRISE", _("Entreprise")
 
 
 class Role(models.TextChoices):
-    CREATOR = "CREATOR", "Creator"
-    ADMIN = "ADMIN", "Admin"
+    CREATOR = "CREATOR", _("Créateur")
+    ADMIN = "ADMIN", _("Admin (staff)")
 
 
 class UserManager(BaseUserManager):
@@ -58,22 +59,29 @@ class User(AbstractBaseUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Stored lower-cased (save() and the manager), so ``unique`` is case-insensitive; the
     # functional constraint on Lower(email) guards writes that bypass save().
-    email = models.EmailField(max_length=254, unique=True)
+    email = models.EmailField(_("adresse email"), max_length=254, unique=True)
     # No length limit in the database: the API bounds what creators send (200, 500), not the
     # rows imported from the old app (docs/migration.md).
-    name = models.CharField(max_length=None, blank=True, default="")
-    avatar = models.URLField(max_length=None, blank=True, null=True)
-    subscription = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
-    stripe_customer_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CREATOR)
-    is_active = models.BooleanField(default=True)
-    password_changed_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(_("nom"), max_length=None, blank=True, default="")
+    avatar = models.URLField(_("avatar (URL)"), max_length=None, blank=True, null=True)
+    # The plan: it follows Stripe (billing webhooks), never typed in the admin.
+    subscription = models.CharField(
+        _("formule"), max_length=16, choices=Plan.choices, default=Plan.FREE
+    )
+    stripe_customer_id = models.CharField(
+        _("client Stripe"), max_length=255, null=True, blank=True, unique=True
+    )
+    role = models.CharField(_("rôle"), max_length=16, choices=Role.choices, default=Role.CREATOR)
+    is_active = models.BooleanField(_("actif"), default=True)
+    password_changed_at = models.DateTimeField(_("mot de passe changé le"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("supprimé le"), null=True, blank=True)
     # The address a soft-deleted user had, kept (until purge) only so staff can restore the
     # account; ``email`` itself holds a placeholder meanwhile, freeing the address.
-    deleted_email = models.EmailField(max_length=254, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    deleted_email = models.EmailField(
+        _("adresse avant suppression"), max_length=254, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("inscrit le"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
     objects = UserManager()
 
@@ -83,6 +91,8 @@ class User(AbstractBaseUser):
 
     class Meta:
         db_table = "users"
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="users_email_ci_unique"),
         ]
@@ -142,19 +152,25 @@ class ApiKey(RevocableCredential, models.Model):
         BILLING_READ = "billing:read"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, db_index=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("utilisateur")
+    )
+    name = models.CharField(_("nom"), max_length=100)
+    prefix = models.CharField(_("préfixe"), max_length=16, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    permissions = ArrayField(models.CharField(max_length=32), default=list, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    permissions = ArrayField(
+        models.CharField(max_length=32), default=list, blank=True, verbose_name=_("permissions")
+    )
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoquée le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
         db_table = "api_keys"
+        verbose_name = _("clé API")
+        verbose_name_plural = _("clés API")
         indexes = [models.Index(fields=["user", "-created_at"], name="api_keys_user_created_idx")]
 
     def __str__(self) -> str:
@@ -169,18 +185,25 @@ class RefreshToken(RevocableCredential, models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
-    jti = models.UUIDField(unique=True, default=uuid.uuid4)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="refresh_tokens",
+        verbose_name=_("utilisateur"),
+    )
+    jti = models.UUIDField(_("identifiant (jti)"), unique=True, default=uuid.uuid4)
     token_hash = models.CharField(max_length=64, unique=True)
-    family = models.UUIDField(db_index=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    family = models.UUIDField(_("session (famille)"), db_index=True)
+    expires_at = models.DateTimeField(_("expire le"))
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    used_at = models.DateTimeField(_("utilisé le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
     class Meta:
         db_table = "refresh_tokens"
+        verbose_name = _("jeton de rafraîchissement")
+        verbose_name_plural = _("jetons de rafraîchissement")
         indexes = [
             models.Index(fields=["user"], name="refresh_tokens_user_idx"),
             models.Index(fields=["expires_at"], name="refresh_tokens_expires_idx"),

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import Plan
 from billing.models import PAID_PLANS, Interval, SubscriptionStatus
+from huntaze.fields import ChoiceField
 
 
 class SubscriptionOutput(serializers.Serializer):
@@ -17,8 +18,8 @@ class SubscriptionOutput(serializers.Serializer):
 
 
 class CheckoutInput(serializers.Serializer):
-    plan = serializers.ChoiceField(choices=PAID_PLANS)
-    interval = serializers.ChoiceField(choices=Interval.values)
+    plan = ChoiceField(choices=PAID_PLANS)
+    interval = ChoiceField(choices=Interval.values)
 
 
 class UrlOutput(serializers.Serializer):

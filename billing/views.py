@@ -19,7 +19,16 @@ logger = logging.getLogger("huntaze.billing")
 class BillingSubscriptionView(APIView):
     required_scopes = {"GET": "billing:read"}
 
-    @extend_schema(responses=SubscriptionOutput, tags=["billing"])
+    @extend_schema(
+        responses=SubscriptionOutput,
+        tags=["billing"],
+        summary="The user's plan and subscription status",
+        description=(
+            "`FREE`/`ACTIVE` with null dates when the user never subscribed. The plan follows "
+            "Stripe: it changes when Stripe confirms a payment or a cancellation, not when "
+            "checkout starts. With an API key, needs `billing:read`."
+        ),
+    )
     def get(self, request):
         data = selectors.subscription_for_user(user=request.user)
         return Response(SubscriptionOutput(data).data)
@@ -33,6 +42,14 @@ class BillingCheckoutView(APIView):
         request=CheckoutInput,
         responses={200: UrlOutput, 409: OpenApiResponse(description="conflict")},
         tags=["billing"],
+        summary="Start a Stripe Checkout for a paid plan",
+        description=(
+            "`plan` is `PRO` or `ENTERPRISE`, `interval` `month` or `year`. Answers the `url` "
+            "of a Stripe Checkout page: send the user there; the plan changes once Stripe "
+            "confirms the payment. 409 `conflict` when a paid plan is already active or past "
+            "due (change plans in the customer portal). 503 when payments are not configured "
+            "or Stripe does not answer. Not possible with an API key."
+        ),
     )
     def post(self, request):
         body = CheckoutInput(data=request.data)
@@ -51,6 +68,12 @@ class BillingPortalView(APIView):
         request=None,
         responses={200: UrlOutput, 409: OpenApiResponse(description="conflict")},
         tags=["billing"],
+        summary="Open the Stripe customer portal",
+        description=(
+            "Answers the `url` of the user's Stripe customer portal (invoices, payment method, "
+            "plan change, cancellation). 409 `conflict` when the user never went through "
+            "checkout. 503 when Stripe is not configured or does not answer."
+        ),
     )
     def post(self, request):
         return Response({"url": services.portal_session_start(user=request.user)})
@@ -64,7 +87,17 @@ class BillingWebhookView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list = []
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=WebhookOutput, tags=["billing"])
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses=WebhookOutput,
+        tags=["billing"],
+        summary="Stripe webhook (called by Stripe)",
+        description=(
+            "Not for front ends: Stripe sends its events here, signed with the "
+            "`Stripe-Signature` header (400 `invalid_signature` otherwise). Each event is "
+            "applied once; a replay or an unknown event type is a 200 that changes nothing."
+        ),
+    )
     def post(self, request):
         # request.body, not request.data: the signature covers the exact bytes Stripe sent.
         outcome = webhooks.stripe_event_receive(

@@ -1,3 +1,9 @@
+"""Creators' content in the admin: read-mostly (docs/admin.md).
+
+Staff may correct or delete an asset (moderation) but never create one for a creator; the AI
+usage counter is what the monthly quota is enforced on, so it is read-only.
+"""
+
 from django.contrib import admin
 
 from content.models import AiUsage, ContentAsset
@@ -5,7 +11,7 @@ from content.models import AiUsage, ContentAsset
 
 @admin.register(ContentAsset)
 class ContentAssetAdmin(admin.ModelAdmin):
-    """Read-mostly view of creators' assets: search by title or owner email, filter by type."""
+    """Search by title or owner email, filter by type."""
 
     list_display = ("title", "type", "user", "category", "created_at")
     list_filter = ("type",)
@@ -14,8 +20,11 @@ class ContentAssetAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
     raw_id_fields = ("user",)
-    readonly_fields = ("id", "created_at", "updated_at")
+    readonly_fields = ("id", "user", "created_at", "updated_at")
     show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(AiUsage)
@@ -27,5 +36,12 @@ class AiUsageAdmin(admin.ModelAdmin):
     search_fields = ("user__email",)
     list_select_related = ("user",)
     ordering = ("-month", "-count")
-    raw_id_fields = ("user",)
-    readonly_fields = ("created_at", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

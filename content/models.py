@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Bounds of what the API accepts (docs/api.md, Content). The columns have no length limit:
 # rows imported from the Prisma-era app were never held to these bounds (docs/migration.md).
@@ -23,40 +23,66 @@ METADATA_MAX_DEPTH = 32
 PROMPT_MAX = 2_000
 
 
+class SearchFold(models.Func):
+    """``search_fold(text)``: lower-cased and unaccented, so "Lumière" and "LUMIERE" match.
+
+    An IMMUTABLE SQL wrapper around PostgreSQL's ``unaccent`` (migration 0005): ``unaccent``
+    itself is only STABLE (its dictionary could change), so it cannot appear in an index
+    expression. The wrapper names the dictionary explicitly, which makes it safe to declare
+    immutable and lets the trigram indexes below hold ``search_fold(title)``.
+    """
+
+    function = "search_fold"
+    arity = 1
+    output_field = models.TextField()
+
+
 class ContentType(models.TextChoices):
-    POST = "POST"
-    STORY = "STORY"
-    VIDEO = "VIDEO"
-    IMAGE = "IMAGE"
-    CAPTION = "CAPTION"
+    POST = "POST", _("Publication")
+    STORY = "STORY", _("Story")
+    VIDEO = "VIDEO", _("Vidéo")
+    IMAGE = "IMAGE", _("Image")
+    CAPTION = "CAPTION", _("Légende")
 
 
 class ContentAsset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_assets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="content_assets",
+        verbose_name=_("créateur"),
     )
-    title = models.CharField(max_length=None)
-    content = models.TextField(blank=True, default="")
-    type = models.CharField(max_length=16, choices=ContentType.choices)
-    category = models.CharField(max_length=None, null=True, blank=True)
-    tags = ArrayField(models.CharField(max_length=None), default=list, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    title = models.CharField(_("titre"), max_length=None)
+    content = models.TextField(_("texte"), blank=True, default="")
+    type = models.CharField(_("type"), max_length=16, choices=ContentType.choices)
+    category = models.CharField(_("catégorie"), max_length=None, null=True, blank=True)
+    tags = ArrayField(
+        models.CharField(max_length=None), default=list, blank=True, verbose_name=_("tags")
+    )
+    metadata = models.JSONField(_("métadonnées"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
     class Meta:
         db_table = "content_assets"
+        verbose_name = _("contenu")
+        verbose_name_plural = _("contenus")
         indexes = [
             models.Index(fields=["user", "-created_at"], name="content_user_created_idx"),
             models.Index(fields=["user", "type", "-created_at"], name="content_user_type_idx"),
             models.Index(fields=["created_at"], name="content_created_idx"),
             GinIndex(fields=["tags"], name="content_tags_gin"),
-            # ``?q=`` search: Django's ``icontains`` compiles to ``UPPER(col::text) LIKE
-            # UPPER(%s)``, which a trigram GIN index on the same UPPER() expression serves, so a
-            # substring search stays an index scan as content grows (pg_trgm, migration 0002).
-            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="content_title_trgm"),
-            GinIndex(OpClass(Upper("content"), name="gin_trgm_ops"), name="content_body_trgm"),
+            # ``?q=`` search (content.selectors.search_q): ``search_fold(col) LIKE '%…%'``, which
+            # a trigram GIN index on the same expression serves, so a substring search that
+            # ignores case and accents stays an index scan as content grows (pg_trgm, unaccent;
+            # migration 0005).
+            GinIndex(
+                OpClass(SearchFold("title"), name="gin_trgm_ops"), name="content_title_fold_trgm"
+            ),
+            GinIndex(
+                OpClass(SearchFold("content"), name="gin_trgm_ops"), name="content_body_fold_trgm"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -73,15 +99,20 @@ class AiUsage(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_usage"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="ai_usage",
+        verbose_name=_("créateur"),
     )
-    month = models.DateField(help_text="First day of the month (UTC).")
-    count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    month = models.DateField(_("mois"), help_text=_("Premier jour du mois (UTC)."))
+    count = models.PositiveIntegerField(_("générations"), default=0)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
     class Meta:
         db_table = "content_ai_usage"
+        verbose_name = _("utilisation de l'IA")
+        verbose_name_plural = _("utilisation de l'IA")
         constraints = [
             models.UniqueConstraint(fields=["user", "month"], name="content_ai_usage_user_month")
         ]

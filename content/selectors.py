@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Contains
 from django.utils import timezone
 
-from content.models import AiUsage, ContentAsset
+from content.models import AiUsage, ContentAsset, SearchFold
 
 
 def usage_month(now: dt.datetime | None = None) -> dt.date:
@@ -51,9 +52,15 @@ def user_content_stats_annotations(user_ref: str = "pk") -> dict[str, Subquery]:
 
 
 def search_q(q: str) -> Q:
-    """Case-insensitive substring of title or content: ``UPPER(col::text) LIKE UPPER('%q%')``,
-    the expression the trigram GIN indexes ``content_title_trgm``/``content_body_trgm`` hold."""
-    return Q(title__icontains=q) | Q(content__icontains=q)
+    """``q`` as a substring of the title or the content, ignoring case and accents.
+
+    ``search_fold(col) LIKE '%' || search_fold(q) || '%'`` (LIKE wildcards in ``q`` escaped):
+    the left side is the expression the trigram GIN indexes ``content_title_fold_trgm`` and
+    ``content_body_fold_trgm`` hold, and the right side folds to a constant when the query is
+    planned, so PostgreSQL can use them. "lumiere" finds "Lumière", "COEUR" finds "cœur".
+    """
+    folded = SearchFold(Value(q))
+    return Q(Contains(SearchFold("title"), folded)) | Q(Contains(SearchFold("content"), folded))
 
 
 def content_asset_list(
@@ -66,15 +73,15 @@ def content_asset_list(
 ) -> QuerySet[ContentAsset]:
     """The assets of ``user``, newest first (``created_at`` then ``id``, a stable order).
 
+    ``category``: equal ignoring case ("Mode" finds "mode").
     ``tags``: the asset has all of them (array containment, GIN ``content_tags_gin``).
-    ``q``: case-insensitive substring of the title or the content (trigram GIN indexes on
-    ``UPPER(title)`` and ``UPPER(content)``, see ``ContentAsset.Meta``).
+    ``q``: substring of the title or the content, ignoring case and accents (``search_q``).
     """
     qs = ContentAsset.objects.filter(user=user)
     if type:
         qs = qs.filter(type=type)
     if category:
-        qs = qs.filter(category=category)
+        qs = qs.filter(category__iexact=category)
     if tags:
         qs = qs.filter(tags__contains=tags)
     if q:

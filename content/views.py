@@ -46,13 +46,24 @@ class ContentListView(APIView):
             # Empty means "no filter" (as forms send it): part of the enum, or a contract fuzzer
             # counts ``?type=`` as invalid input accepted.
             OpenApiParameter("type", str, enum=[*ContentType.values, ""]),
-            OpenApiParameter("category", str),
+            OpenApiParameter("category", str, description="Exact category, ignoring case."),
             OpenApiParameter("tag", str, many=True, description="All given tags (repeatable)."),
-            OpenApiParameter("q", str, description="Case-insensitive search in title and content."),
+            OpenApiParameter(
+                "q",
+                str,
+                description="A substring of the title or the text, ignoring case and accents.",
+            ),
             *PAGE_PARAMETERS,
         ],
         # The paginated envelope (the schema said a bare array: found by the contract fuzzer).
         operation_id="content_list",
+        summary="List and search the user's content",
+        description=(
+            "The user's assets, newest first, paginated. Filters combine: `type`; `category` "
+            "(ignores case); `tag` (repeatable: assets that have every tag given); `q`, a "
+            "substring of the title or the text that ignores case and accents (`lumiere` finds "
+            '"Lumière"). Empty values mean no filter. With an API key, needs `content:read`.'
+        ),
         responses=inline_serializer(
             "PaginatedContentAssetOutputList",
             {
@@ -77,7 +88,17 @@ class ContentListView(APIView):
         page = paginator.paginate_queryset(assets, request, view=self)
         return paginator.get_paginated_response(ContentAssetOutput(page, many=True).data)
 
-    @extend_schema(request=ContentAssetCreateInput, responses={201: ContentAssetOutput})
+    @extend_schema(
+        request=ContentAssetCreateInput,
+        responses={201: ContentAssetOutput},
+        summary="Create a content asset",
+        description=(
+            "`title` (1 to 200 characters), `content` (up to 20,000, may be empty) and `type` are "
+            "required; `category` (up to 100), `tags` (up to 20 non-empty tags of up to 50 "
+            "characters) and `metadata` (any JSON object up to 16 KB) are optional. With an "
+            "API key, needs `content:write`."
+        ),
+    )
     def post(self, request):
         body = ContentAssetCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -97,11 +118,26 @@ class ContentDetailView(APIView):
             raise NotFound()
         return asset
 
-    @extend_schema(responses=ContentAssetOutput)
+    @extend_schema(
+        responses=ContentAssetOutput,
+        summary="Get one content asset",
+        description=(
+            "One of the user's assets. Another user's asset, an unknown id and a malformed id "
+            "are the same 404. With an API key, needs `content:read`."
+        ),
+    )
     def get(self, request, asset_id: str):
         return Response(ContentAssetOutput(self._asset(request, asset_id)).data)
 
-    @extend_schema(request=ContentAssetUpdateInput, responses=ContentAssetOutput)
+    @extend_schema(
+        request=ContentAssetUpdateInput,
+        responses=ContentAssetOutput,
+        summary="Change a content asset",
+        description=(
+            "Send only the fields to change, with the bounds of creation; `tags` and "
+            "`metadata` are replaced as a whole. With an API key, needs `content:write`."
+        ),
+    )
     def patch(self, request, asset_id: str):
         body = ContentAssetUpdateInput(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
@@ -110,7 +146,14 @@ class ContentDetailView(APIView):
         )
         return Response(ContentAssetOutput(asset).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={204: None},
+        summary="Delete a content asset",
+        description=(
+            "Deletes it for good. Deleting a generated asset does not give the AI generation "
+            "back to the monthly quota. With an API key, needs `content:write`."
+        ),
+    )
     def delete(self, request, asset_id: str):
         services.content_asset_delete(asset=self._asset(request, asset_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -148,6 +191,17 @@ class ContentGenerateView(JsonErrorsBeforeStream, APIView):
                 description=STREAM_DESCRIPTION,
             ),
         },
+        summary="Generate a content asset with the AI model",
+        description=(
+            "Writes a `type` of content from `prompt` (1 to 2,000 characters) with the AI model "
+            "and saves it as a new asset; `title` defaults to the prompt's first line. "
+            "`metadata.ai` holds `{model, prompt, prompt_tokens, completion_tokens}`. Takes up "
+            "to 45 s. Counts toward the plan's monthly quota (429 `quota_exceeded` once used "
+            "up; failed generations do not count) and a per-user rate limit (429 `throttled`). "
+            "503 `service_unavailable` when the model is not configured or does not answer. "
+            "With `Accept: text/event-stream` the answer is streamed (the 200 response). "
+            "With an API key, needs `content:write`."
+        ),
     )
     def post(self, request):
         body = ContentGenerateInput(data=request.data)

@@ -1,12 +1,15 @@
 import sys
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class HuntazeConfig(AppConfig):
-    """The project package, installed as an app only for its operator commands."""
+    """The project package, installed as an app for its operator commands (and ``runserver
+    --seed``, which is why it comes first in ``INSTALLED_APPS``)."""
 
     name = "huntaze"
+    default = True  # the module also holds the admin's config, named in INSTALLED_APPS
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -24,3 +27,26 @@ class HuntazeConfig(AppConfig):
         secrets = sys.modules.get("huntaze.secrets")
         if secrets is not None:
             secrets.flush_startup_log()
+
+
+class HuntazeAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with the Huntaze site (huntaze/admin_site.py)."""
+
+    default = False
+
+    default_site = "huntaze.admin_site.HuntazeAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # autodiscover: every app's admin.py is imported here
+        from django.apps import apps
+        from django.contrib import admin
+
+        from huntaze.admin_site import HIDDEN_MODELS
+
+        for label in HIDDEN_MODELS:
+            try:
+                model = apps.get_model(label)
+            except LookupError:
+                continue
+            if admin.site.is_registered(model):
+                admin.site.unregister(model)

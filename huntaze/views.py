@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from huntaze.exceptions import error_response
+
+
+def root(request):
+    """``/`` in development: the API docs (a newcomer's first click, and the admin's "View
+    site"). Production serves no page at ``/``: the product is the front end."""
+    if settings.DEBUG:
+        return HttpResponseRedirect("/api/docs")
+    return page_not_found(request)
 
 
 def api_not_found(request, *args, **kwargs):

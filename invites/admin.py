@@ -1,54 +1,69 @@
-"""Staff admin for beta invites (docs/invites.md, Admin).
+"""Staff admin for beta invites (docs/invites.md, Admin; docs/admin.md).
 
-The list shows status (computed in SQL so it filters and sorts), a funnel summary on top, a
-bulk page to invite a pasted list of emails, and actions to send/resend, revoke and export.
+The page staff live in during the beta. It answers at a glance "who was invited, who signed
+up, who has not received their email":
+
+- the list shows email, status, sent (count and last delivery, a failed last delivery in
+  red), expiry, used by and used at — every column fits a 1366 px screen without scrolling
+  (``tests/admin_ui`` checks it in Chromium); the code and the creation date are on the
+  invite's page and in the CSV (the date filter above the list is on the creation date), the
+  code is searchable;
+- cards above the list (pending, not yet sent, sent, used, expired, revoked, failed deliveries,
+  conversion) count the invites of the active filters and search, and each links to the list
+  filtered on it;
+- an invite's page has Send / Resend / Revoke buttons, the number of deliveries and the last
+  delivery error;
+- the bulk page invites a pasted list; addresses that already have an account are flagged and
+  skipped unless staff tick "invite them anyway";
+- actions: send/resend, revoke, and CSV exports that open in Excel in French (``;``) and
+  English (``,``) locales (UTF-8 with a byte-order mark).
+
 Every write goes through ``invites.services``, like the API and ``create_invites``.
 """
 
 from __future__ import annotations
 
-import csv
+import uuid
 from datetime import datetime
 
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from huntaze.exceptions import DomainError
+from invites.admin_bulk import InviteBulkPageMixin, send_message
+from invites.admin_export import csv_export
 from invites.models import BetaInvite, InviteStatus
 from invites.selectors import invite_funnel
 from invites.services import (
-    EXPIRES_IN_DAYS_MAX,
-    EXPIRES_IN_DAYS_MIN,
-    ISSUE_MANY_MAX,
-    IssueResult,
-    ParsedEmails,
-    SendReport,
-    invite_emails_parse,
-    invite_issue_many,
+    invite_revoke,
     invite_revoke_many,
     invite_send,
 )
 
-STATUS_LABELS = {
-    InviteStatus.PENDING: gettext_lazy("En attente"),
-    InviteStatus.USED: gettext_lazy("Utilisée"),
-    InviteStatus.EXPIRED: gettext_lazy("Expirée"),
-    InviteStatus.REVOKED: gettext_lazy("Révoquée"),
-}
 STATUS_COLORS = {
     InviteStatus.PENDING: "#2563eb",
     InviteStatus.USED: "#16a34a",
-    InviteStatus.EXPIRED: "#9ca3af",
+    InviteStatus.EXPIRED: "#6b7280",
     InviteStatus.REVOKED: "#dc2626",
 }
+NOT_SENT_COLOR = "#b45309"
+FAILED_COLOR = "#dc2626"
+EMPTY = "—"
+
+
+def _short(value: datetime | None) -> str:
+    """A date and time in the active language's short format (27/11/2026 14:05)."""
+    if value is None:
+        return EMPTY
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 class StatusListFilter(admin.SimpleListFilter):
@@ -58,7 +73,7 @@ class StatusListFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [(status.value, STATUS_LABELS[status]) for status in InviteStatus]
+        return [(status.value, InviteStatus(status).label) for status in InviteStatus]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -72,106 +87,48 @@ class SentListFilter(admin.SimpleListFilter):
     parameter_name = "sent"
 
     def lookups(self, request, model_admin):
-        return [("yes", gettext_lazy("Oui")), ("no", gettext_lazy("Non"))]
+        return [
+            ("yes", gettext_lazy("Oui")),
+            ("no", gettext_lazy("Non")),
+            ("failed", gettext_lazy("Dernier envoi en échec")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.filter(sent_at__isnull=False)
         if self.value() == "no":
             return queryset.filter(sent_at__isnull=True)
+        if self.value() == "failed":
+            return queryset.exclude(last_send_error="")
         return queryset
 
 
-class InviteBulkForm(forms.Form):
-    emails = forms.CharField(
-        label=gettext_lazy("Emails"),
-        widget=forms.Textarea(attrs={"rows": 12, "cols": 60, "spellcheck": "false"}),
-        help_text=gettext_lazy(
-            "Une adresse par ligne (virgules et points-virgules acceptés). "
-            "Une adresse qui a déjà une invitation en attente la garde."
-        ),
-    )
-    expires_in_days = forms.IntegerField(
-        label=gettext_lazy("Validité (jours)"),
-        min_value=EXPIRES_IN_DAYS_MIN,
-        max_value=EXPIRES_IN_DAYS_MAX,
-    )
-    send = forms.BooleanField(
-        label=gettext_lazy("Envoyer l'email d'invitation"),
-        required=False,
-        initial=True,
-        help_text=gettext_lazy("Aux invitations qui n'ont pas encore été envoyées."),
-    )
-
-
-def _csv_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _bulk_list_refusal(parsed: ParsedEmails) -> str | None:
-    """Why a pasted list cannot be issued at all, or None."""
-    if not parsed.valid:
-        return _("Aucune adresse email valide.")
-    if len(parsed.valid) > ISSUE_MANY_MAX:
-        return _("Au plus %(max)s adresses à la fois.") % {"max": ISSUE_MANY_MAX}
-    return None
-
-
-def _send_message(report: SendReport) -> tuple[str, int]:
-    if not report.done:  # called inside a transaction: delivery happens after commit
-        return _("L'envoi des emails est programmé après validation."), messages.INFO
-    text = _("%(sent)d email(s) envoyé(s).") % {"sent": len(report.sent)}
-    level = messages.SUCCESS
-    if report.skipped:
-        text += " " + _("%(skipped)d invitation(s) ignorée(s) : elles ne sont plus en attente.") % {
-            "skipped": len(report.skipped)
-        }
-        level = messages.WARNING
-    if report.failed:
-        text += " " + _(
-            "%(failed)d envoi(s) en échec : les invitations sont conservées, réessayez plus tard."
-        ) % {"failed": len(report.failed)}
-        level = messages.ERROR
-    return text, level
-
-
 @admin.register(BetaInvite)
-class BetaInviteAdmin(admin.ModelAdmin):
+class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
     list_display = (
         "email",
-        "code",
         "status_badge",
-        "created_at",
-        "sent_at",
-        "used_at",
+        "sent_column",
+        "expires_column",
         "used_by_link",
+        "used_at_column",
     )
+    list_display_links = ("email",)
     list_filter = (StatusListFilter, SentListFilter)
     search_fields = ("email", "code")
     list_select_related = ("used_by",)
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
     list_per_page = 100
-    actions = ("send_invites", "revoke_invites", "export_csv")
-    fields = (
-        "email",
-        "code",
-        "status_badge",
-        "expires_at",
-        "created_at",
-        "created_by",
-        "sent_at",
-        "used_at",
-        "used_by_link",
-        "revoked_at",
+    actions = ("send_invites", "revoke_invites", "export_csv_semicolon", "export_csv_comma")
+    fieldsets = (
+        (None, {"fields": ("email", "code", "status_badge", "expires_at")}),
+        (
+            gettext_lazy("Envoi"),
+            {"fields": ("sent_at", "send_count", "last_send_error_display", "last_send_error_at")},
+        ),
+        (gettext_lazy("Utilisation"), {"fields": ("used_at", "used_by_link", "revoked_at")}),
+        (gettext_lazy("Historique"), {"fields": ("created_at", "created_by")}),
     )
     readonly_fields = (
         "email",
@@ -180,6 +137,9 @@ class BetaInviteAdmin(admin.ModelAdmin):
         "created_at",
         "created_by",
         "sent_at",
+        "send_count",
+        "last_send_error_display",
+        "last_send_error_at",
         "used_at",
         "used_by_link",
         "revoked_at",
@@ -194,25 +154,75 @@ class BetaInviteAdmin(admin.ModelAdmin):
     def status_badge(self, obj: BetaInvite):
         status = getattr(obj, "status_sql", None) or obj.status
         return format_html(
-            '<span style="color:{};font-weight:600">{}</span>',
+            '<span class="invite-status invite-status-{}" style="color:{};font-weight:600">{}</span>',
+            status,
             STATUS_COLORS[status],
-            STATUS_LABELS[status],
+            InviteStatus(status).label,
         )
+
+    @admin.display(description=gettext_lazy("envoyée"), ordering="sent_at")
+    def sent_column(self, obj: BetaInvite):
+        """Deliveries and the last one (``2x · 27/11/2026 14:05``); "not sent" in amber; a
+        failed last delivery in red, its error in the tooltip."""
+        if obj.last_send_error:
+            return format_html(
+                '<span style="color:{};font-weight:600" title="{}">{}</span>',
+                FAILED_COLOR,
+                obj.last_send_error,
+                _("échec le %(date)s") % {"date": _short(obj.last_send_error_at)},
+            )
+        if obj.sent_at is None:
+            return format_html(
+                '<span style="color:{}">{}</span>', NOT_SENT_COLOR, _("pas encore envoyée")
+            )
+        return format_html(
+            '<span title="{}">{}\u00d7 · {}</span>',
+            _("nombre d'envois · dernier envoi"),
+            obj.send_count or 1,
+            _short(obj.sent_at),
+        )
+
+    @admin.display(description=gettext_lazy("expire le"), ordering="expires_at")
+    def expires_column(self, obj: BetaInvite):
+        status = getattr(obj, "status_sql", None) or obj.status
+        if status in (InviteStatus.USED, InviteStatus.REVOKED):
+            return EMPTY
+        return _short(obj.expires_at)
 
     @admin.display(description=gettext_lazy("utilisée par"), ordering="used_by__email")
     def used_by_link(self, obj: BetaInvite):
         if obj.used_by is None:
-            return "-"
+            return EMPTY
         url = reverse("admin:accounts_user_change", args=[obj.used_by.pk])
         return format_html('<a href="{}">{}</a>', url, obj.used_by.email)
+
+    @admin.display(description=gettext_lazy("utilisée le"), ordering="used_at")
+    def used_at_column(self, obj: BetaInvite):
+        return _short(obj.used_at)
+
+    @admin.display(description=gettext_lazy("dernière erreur d'envoi"))
+    def last_send_error_display(self, obj: BetaInvite):
+        if not obj.last_send_error:
+            return EMPTY
+        return format_html(
+            '<span id="invite-last-error" style="color:{}">{}</span>',
+            FAILED_COLOR,
+            obj.last_send_error,
+        )
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "funnel": invite_funnel(),
             "bulk_url": reverse("admin:invites_betainvite_bulk"),
         }
-        return super().changelist_view(request, extra_context=extra_context)
+        response = super().changelist_view(request, extra_context=extra_context)
+        context = getattr(response, "context_data", None)
+        if context is not None and "cl" in context:
+            # Counted on the list as filtered and searched: the cards follow what is shown.
+            funnel = invite_funnel(queryset=context["cl"].queryset.order_by())
+            context["funnel"] = funnel
+            context["cards"] = _cards(request, context["cl"], funnel)
+        return response
 
     # --- creating -----------------------------------------------------------------------
 
@@ -225,141 +235,200 @@ class BetaInviteAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:invites_betainvite_bulk"))
 
     def get_urls(self):
-        bulk = path(
-            "bulk/",
-            self.admin_site.admin_view(self.bulk_view),
-            name="invites_betainvite_bulk",
-        )
-        return [bulk, *super().get_urls()]
+        view = self.admin_site.admin_view
+        return [
+            path("bulk/", view(self.bulk_view), name="invites_betainvite_bulk"),
+            path("<path:object_id>/send/", view(self.send_view), name="invites_betainvite_send"),
+            path(
+                "<path:object_id>/revoke/",
+                view(self.revoke_view),
+                name="invites_betainvite_revoke",
+            ),
+            *super().get_urls(),
+        ]
 
-    def bulk_view(self, request: HttpRequest) -> HttpResponse:
-        """Invite a pasted list: parse, issue (and send), then show the results with only the
-        lines that were refused left in the box, ready to be corrected."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
+    # --- one invite's page: Send / Resend / Revoke ----------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        invite = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), **_invite_buttons(invite)}
+        if invite is not None:  # Django's reads "Modification de invitation bêta" (no elision)
+            extra_context.setdefault("title", _("Invitation bêta"))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST: send (or resend) this invite's email now, then back to its page."""
+        invite = self._invite_for_change(request, object_id)
+        change_url = reverse("admin:invites_betainvite_change", args=[invite.pk])
         if request.method != "POST":
-            form = InviteBulkForm(initial={"expires_in_days": settings.INVITE_EXPIRY_DAYS})
-            return self._bulk_page(request, form)
-        form = InviteBulkForm(request.POST)
-        if not form.is_valid():
-            return self._bulk_page(request, form)
-        parsed = invite_emails_parse(form.cleaned_data["emails"])
-        refusal = _bulk_list_refusal(parsed)
-        if refusal is not None:
-            form.add_error("emails", refusal)
-            return self._bulk_page(request, form, invalid=parsed.invalid)
-        results = self._bulk_issue(request, form.cleaned_data, parsed)
-        retry = InviteBulkForm(
-            initial={
-                "emails": "\n".join(raw for _n, raw in parsed.invalid),
-                "expires_in_days": form.cleaned_data["expires_in_days"],
-                "send": form.cleaned_data["send"],
-            }
-        )
-        return self._bulk_page(request, retry, results=results, invalid=parsed.invalid)
-
-    def _bulk_issue(self, request, data: dict, parsed: ParsedEmails) -> list[IssueResult]:
-        """Issue the parsed emails' invites, send the new ones if asked, and say what happened."""
-        results = invite_issue_many(
-            emails=parsed.valid, created_by=request.user, expires_in_days=data["expires_in_days"]
-        )
-        created = sum(1 for r in results if r.created)
-        messages.success(
-            request,
-            _("%(created)d invitation(s) créée(s), %(kept)d déjà en attente conservée(s).")
-            % {"created": created, "kept": len(results) - created},
-        )
-        if data["send"]:
-            unsent = [r.invite for r in results if r.invite.sent_at is None]
-            text, level = _send_message(invite_send(invites=unsent))
-            self.message_user(request, text, level)
-        if parsed.invalid:
-            messages.warning(
+            return HttpResponseRedirect(change_url)
+        if invite.status != InviteStatus.PENDING:
+            self.message_user(
                 request,
-                _("%(n)d ligne(s) ignorée(s) : adresse invalide.") % {"n": len(parsed.invalid)},
+                _("Cette invitation n'est plus en attente : elle ne peut pas être envoyée."),
+                messages.WARNING,
             )
-        return results
+            return HttpResponseRedirect(change_url)
+        report = invite_send(invites=[invite])
+        if report.done and report.failed:
+            invite.refresh_from_db()
+            self.message_user(
+                request,
+                _("L'envoi a échoué : %(error)s. L'invitation est conservée.")
+                % {"error": invite.last_send_error or "?"},
+                messages.ERROR,
+            )
+        else:
+            text, level = send_message(report)
+            self.message_user(request, text, level)
+        return HttpResponseRedirect(change_url)
 
-    def _bulk_page(
-        self,
-        request,
-        form: InviteBulkForm,
-        *,
-        results: list[IssueResult] | None = None,
-        invalid: list[tuple[int, str]] = (),
-    ) -> TemplateResponse:
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: a confirmation page; POST: revoke the invite, then back to its page."""
+        invite = self._invite_for_change(request, object_id)
+        change_url = reverse("admin:invites_betainvite_change", args=[invite.pk])
+        if request.method == "POST":
+            try:
+                invite_revoke(invite=invite)
+            except DomainError as exc:
+                self.message_user(request, str(exc.message), messages.ERROR)
+            else:
+                self.message_user(request, _("Invitation révoquée."), messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _("Inviter des emails"),
-            "form": form,
-            "results": results,
-            "rows": [
-                {
-                    "email": r.email,
-                    "code": r.invite.code,
-                    "status": STATUS_LABELS[r.invite.status],
-                    "expires_at": r.invite.expires_at,
-                    "created": r.created,
-                }
-                for r in results or []
-            ],
-            "invalid": list(invalid),
-            "changelist_url": reverse("admin:invites_betainvite_changelist"),
+            "title": _("Révoquer l'invitation"),
+            "original": invite,
+            "change_url": change_url,
         }
-        return TemplateResponse(request, "admin/invites/betainvite/bulk.html", context)
+        return TemplateResponse(
+            request, "admin/invites/betainvite/revoke_confirmation.html", context
+        )
+
+    def _invite_for_change(self, request, object_id: str) -> BetaInvite:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(BetaInvite, pk=_uuid_or_404(object_id))
 
     # --- actions ------------------------------------------------------------------------
 
     @admin.action(description=gettext_lazy("Envoyer / renvoyer l'email d'invitation"))
     def send_invites(self, request, queryset):
-        text, level = _send_message(invite_send(invites=list(queryset.order_by("created_at"))))
+        text, level = send_message(invite_send(invites=list(queryset.order_by("created_at"))))
         self.message_user(request, text, level)
 
     @admin.action(description=gettext_lazy("Révoquer les invitations sélectionnées"))
     def revoke_invites(self, request, queryset):
         revoked, used = invite_revoke_many(invites=queryset)
         self.message_user(
-            request, _("%(n)d invitation(s) révoquée(s).") % {"n": revoked}, messages.SUCCESS
+            request,
+            ngettext("%(n)d invitation révoquée.", "%(n)d invitations révoquées.", revoked)
+            % {"n": revoked},
+            messages.SUCCESS,
         )
         if used:
             self.message_user(
                 request,
-                _("%(n)d invitation(s) déjà utilisée(s) : non révoquée(s).") % {"n": used},
+                ngettext(
+                    "%(n)d invitation déjà utilisée : non révoquée.",
+                    "%(n)d invitations déjà utilisées : non révoquées.",
+                    used,
+                )
+                % {"n": used},
                 messages.WARNING,
             )
 
-    @admin.action(description=gettext_lazy("Exporter en CSV"))
-    def export_csv(self, request, queryset):
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="invites-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            [
-                "email",
-                "code",
-                "status",
-                "created_at",
-                "expires_at",
-                "sent_at",
-                "used_at",
-                "used_by",
-                "revoked_at",
-            ]
-        )
-        for invite in queryset.select_related("used_by").order_by("-created_at"):
-            writer.writerow(
-                [
-                    _csv_cell(invite.email),
-                    _csv_cell(invite.code),
-                    _csv_cell(invite.status),
-                    _csv_cell(invite.created_at),
-                    _csv_cell(invite.expires_at),
-                    _csv_cell(invite.sent_at),
-                    _csv_cell(invite.used_at),
-                    _csv_cell(invite.used_by.email if invite.used_by else None),
-                    _csv_cell(invite.revoked_at),
-                ]
-            )
-        return response
+    @admin.action(description=gettext_lazy("Exporter en CSV (Excel en français : « ; »)"))
+    def export_csv_semicolon(self, request, queryset):
+        return csv_export(queryset, delimiter=";")
+
+    @admin.action(description=gettext_lazy("Exporter en CSV (Excel en anglais : « , »)"))
+    def export_csv_comma(self, request, queryset):
+        return csv_export(queryset, delimiter=",")
+
+
+def _uuid_or_404(object_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(object_id))
+    except ValueError:
+        raise Http404 from None
+
+
+def _invite_buttons(invite: BetaInvite | None) -> dict:
+    """Which of Send / Resend / Revoke the invite's page shows."""
+    if invite is None:
+        return {}
+    status = invite.status
+    pending = status == InviteStatus.PENDING
+    return {
+        "invite_status": status,
+        "can_send": pending and invite.sent_at is None,
+        "can_resend": pending and invite.sent_at is not None,
+        "can_revoke": status in (InviteStatus.PENDING, InviteStatus.EXPIRED),
+        "send_url": reverse("admin:invites_betainvite_send", args=[invite.pk]),
+        "revoke_url": reverse("admin:invites_betainvite_revoke", args=[invite.pk]),
+    }
+
+
+def _cards(request, changelist, funnel: dict) -> list[dict]:
+    """The cards above the list: a count, and the list filtered on it (search kept)."""
+    active = (request.GET.get("status"), request.GET.get("sent"))
+
+    def card(key, label, value, status=None, sent=None, hint=""):
+        query = changelist.get_query_string({"status": status, "sent": sent}, remove=["p"])
+        return {
+            "key": key,
+            "label": label,
+            "value": value,
+            "hint": hint,
+            "url": query,
+            "active": active == (status, sent),
+        }
+
+    def pct(value):
+        return f"{formats.number_format(value, 1)} %" if value is not None else EMPTY
+
+    return [
+        card("issued", _("Émises"), funnel["issued"], hint=_("toutes")),
+        card("pending", _("En attente"), funnel["pending"], status="pending"),
+        card(
+            "not-sent",
+            _("Pas encore envoyées"),
+            funnel["not_sent"],
+            status="pending",
+            sent="no",
+            hint=_("en attente, jamais envoyées"),
+        ),
+        card(
+            "failed",
+            _("Envois en échec"),
+            funnel["send_failed"],
+            sent="failed",
+            hint=_("dernier envoi en échec"),
+        ),
+        card(
+            "sent",
+            _("Envoyées"),
+            funnel["sent"],
+            sent="yes",
+            hint=_("%(rate)s des émises") % {"rate": pct(funnel["sent_rate"])},
+        ),
+        card(
+            "used",
+            _("Utilisées"),
+            funnel["used"],
+            status="used",
+            hint=_("%(rate)s des envoyées") % {"rate": pct(funnel["used_of_sent"])},
+        ),
+        card("expired", _("Expirées"), funnel["expired"], status="expired"),
+        card("revoked", _("Révoquées"), funnel["revoked"], status="revoked"),
+        {
+            "key": "conversion",
+            "label": _("Conversion"),
+            "value": pct(funnel["conversion"]),
+            "hint": _("utilisées / émises"),
+            "url": None,
+            "active": False,
+        },
+    ]

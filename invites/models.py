@@ -13,10 +13,10 @@ from huntaze.emails import normalize_email
 
 
 class InviteStatus(models.TextChoices):
-    PENDING = "pending"
-    USED = "used"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
+    PENDING = "pending", _("En attente")
+    USED = "used", _("Utilisée")
+    EXPIRED = "expired", _("Expirée")
+    REVOKED = "revoked", _("Révoquée")
 
 
 class BetaInviteQuerySet(models.QuerySet):
@@ -60,17 +60,18 @@ class BetaInvite(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField(max_length=254, db_index=True)
+    email = models.EmailField(_("adresse email"), max_length=254, db_index=True)
     # New codes are 16 characters; imported Prisma-era codes may be up to 64, the longest an
     # invite code the API accepts (docs/migration.md).
-    code = models.CharField(max_length=64, unique=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    used_at = models.DateTimeField(_("utilisée le"), null=True, blank=True)
     used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="invites_used",
+        verbose_name=_("utilisée par"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -78,23 +79,34 @@ class BetaInvite(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="invites_created",
+        verbose_name=_("créée par"),
     )
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(_("expire le"))
+    revoked_at = models.DateTimeField(_("révoquée le"), null=True, blank=True)
+    # The last successful delivery; ``send_count`` counts them all (first send and resends).
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    # Database defaults too: writers in raw SQL (the legacy import's COPY, an older release
+    # during a deploy) insert rows without these columns.
+    send_count = models.PositiveIntegerField(_("envois"), default=0, db_default=0)
+    # The last failed delivery (exception type and message, no credentials), cleared by the
+    # next successful one: what staff need to know before pressing "Resend".
+    last_send_error = models.CharField(
+        _("dernière erreur d'envoi"), max_length=500, blank=True, default="", db_default=""
+    )
+    last_send_error_at = models.DateTimeField(_("dernière erreur le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     objects = BetaInviteQuerySet.as_manager()
 
     class Meta:
         db_table = "beta_invites"
-        verbose_name = _("invitation beta")
-        verbose_name_plural = _("invitations beta")
+        verbose_name = _("invitation bêta")
+        verbose_name_plural = _("invitations bêta")
         indexes = [models.Index(fields=["-created_at"], name="beta_invites_created_idx")]
 
     def __str__(self) -> str:
-        return f"{self.email} ({self.status})"
+        return f"{self.email} ({InviteStatus(self.status).label})"
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)

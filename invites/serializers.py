@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from huntaze.fields import (
+    ChoiceField,
     StrictBooleanField,
     StrictCharField,
     StrictEmailField,
@@ -27,7 +27,7 @@ class InviteCheckOutput(serializers.Serializer):
 
 
 class InviteListQuery(serializers.Serializer):
-    status = serializers.ChoiceField(choices=STATUSES, required=False)
+    status = ChoiceField(choices=STATUSES, required=False)
 
 
 class InviteCreateInput(serializers.Serializer):
@@ -43,7 +43,8 @@ class InviteCreateInput(serializers.Serializer):
     send = StrictBooleanField(
         required=False,
         default=False,
-        help_text=_("Envoyer l'email d'invitation aux invitations de la liste."),
+        help_text="Email the invites after they are issued (those not sent yet and those "
+        "already pending alike).",
     )
 
 

@@ -30,6 +30,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from django.utils.translation import gettext as _
 from huntaze import metrics
 from huntaze.emails import normalize_email
 from huntaze.exceptions import Conflict, ValidationFailed
+from huntaze.logging import scrub
 from invites.models import BetaInvite, InviteStatus
 
 logger = logging.getLogger("huntaze.invites")
@@ -292,6 +294,39 @@ class SendReport:
     done: bool = False
 
 
+SEND_ERROR_MAX = 500  # BetaInvite.last_send_error's length
+
+
+def _send_error_text(exc: Exception) -> str:
+    """What staff see on the invite's page: the exception type and message, credentials
+    scrubbed (an SMTP error can quote the server's answer), cut to the column's length."""
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    return scrub(text)[:SEND_ERROR_MAX]
+
+
+def _record_failure(invites: list[BetaInvite], exc: Exception) -> None:
+    now = timezone.now()
+    error = _send_error_text(exc)
+    BetaInvite.objects.filter(pk__in=[i.pk for i in invites]).update(
+        last_send_error=error, last_send_error_at=now, updated_at=now
+    )
+    for invite in invites:
+        invite.last_send_error, invite.last_send_error_at = error, now
+
+
+def _record_success(invite: BetaInvite) -> None:
+    now = timezone.now()
+    BetaInvite.objects.filter(pk=invite.pk).update(
+        sent_at=now,
+        send_count=F("send_count") + 1,
+        last_send_error="",
+        last_send_error_at=None,
+        updated_at=now,
+    )
+    invite.sent_at, invite.send_count = now, invite.send_count + 1
+    invite.last_send_error, invite.last_send_error_at = "", None
+
+
 def _deliver(invite_ids: list, report: SendReport) -> None:
     by_id = {i.pk: i for i in BetaInvite.objects.filter(pk__in=invite_ids)}
     invites = [by_id[pk] for pk in invite_ids if pk in by_id]
@@ -310,6 +345,7 @@ def _deliver(invite_ids: list, report: SendReport) -> None:
             type(exc).__name__,
             len(to_send),
         )
+        _record_failure(to_send, exc)
         report.failed.extend(to_send)
         metrics.invite_event("send_failed", len(to_send))
         report.done = True
@@ -324,12 +360,11 @@ def _deliver(invite_ids: list, report: SendReport) -> None:
                 logger.warning(
                     "invite email failed for invite %s (%s)", invite.pk, type(exc).__name__
                 )
+                _record_failure([invite], exc)
                 report.failed.append(invite)
                 metrics.invite_event("send_failed")
                 continue
-            now = timezone.now()
-            BetaInvite.objects.filter(pk=invite.pk).update(sent_at=now, updated_at=now)
-            invite.sent_at = now
+            _record_success(invite)
             report.sent.append(invite)
             metrics.invite_event("sent")
     finally:
@@ -341,7 +376,10 @@ def _deliver(invite_ids: list, report: SendReport) -> None:
 
 
 def invite_send(*, invites: Iterable[BetaInvite]) -> SendReport:
-    """Email each pending invite of ``invites`` (send or resend) and record ``sent_at``.
+    """Email each pending invite of ``invites`` (send or resend).
+
+    A delivery sets ``sent_at``, adds one to ``send_count`` and clears ``last_send_error``; a
+    failure records ``last_send_error`` (and when) and leaves the rest as it was.
 
     Delivery runs after the current transaction commits (at once outside a transaction), so
     the returned report is complete when this is called in autocommit mode (the admin, the

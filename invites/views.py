@@ -38,7 +38,16 @@ class InviteCheckView(APIView):
     permission_classes = [AllowAny]
     rate_limits = [RateLimit("invite_check_ip", per=PER_IP)]
 
-    @extend_schema(request=InviteCheckInput, responses=InviteCheckOutput)
+    @extend_schema(
+        request=InviteCheckInput,
+        responses=InviteCheckOutput,
+        summary="Check an invite code before sign-up",
+        description=(
+            "`{valid: true}` when `code` is a pending invite for `email` (both ignore case), "
+            "else `{valid: false}`, without saying why. Needs no authentication; rate limited "
+            "per IP (429). A front end can call it to validate the sign-up form early."
+        ),
+    )
     def post(self, request):
         data = InviteCheckInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -54,7 +63,11 @@ class InviteListCreateView(APIView):
     permission_classes = ADMIN_PERMISSIONS
 
     @extend_schema(
-        description="ADMIN: invites newest first, paginated, optionally filtered by status.",
+        summary="List invites (staff)",
+        description=(
+            "ADMIN users only (403 for creators): every invite, newest first, paginated, with "
+            "its `status` (`pending`, `used`, `expired`, `revoked`); filter with `?status=`."
+        ),
         parameters=[
             OpenApiParameter("status", str, enum=list(STATUSES)),
             *PAGE_PARAMETERS,
@@ -77,8 +90,13 @@ class InviteListCreateView(APIView):
         return paginator.get_paginated_response(InviteOutput(page, many=True).data)
 
     @extend_schema(
-        description="ADMIN: issue invites, one result per email in order; an email with a "
-        "pending invite gets it back. ``send`` emails them after commit.",
+        summary="Issue invites (staff)",
+        description=(
+            "ADMIN users only. One result per email, in the order sent; an email that already "
+            "has a pending invite gets that one back instead of a second. `expires_in_days` is "
+            "1 to 365 (default 30). With `send: true` the invite emails are sent. An address "
+            "that already has an account is invited too; its sign-up will answer 409."
+        ),
         request=InviteCreateInput,
         responses={
             201: inline_serializer(
@@ -109,6 +127,12 @@ class InviteDetailView(APIView):
         parameters=[OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         request=None,
         responses={204: None},
+        summary="Revoke an invite (staff)",
+        description=(
+            "ADMIN users only. The code stops working at once; revoking a revoked invite is a "
+            "204 again. A used invite cannot be revoked (409 `conflict`); an unknown id is a "
+            "404."
+        ),
     )
     def delete(self, request, pk: str):
         try:

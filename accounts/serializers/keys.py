@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiKey
 from accounts.services.keys import SCOPES
-from huntaze.fields import StrictCharField, StrictInput
+from huntaze.fields import MultipleChoiceField, StrictCharField, StrictInput
 
 
 class ApiKeyOutput(serializers.ModelSerializer):
@@ -25,7 +25,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
 @extend_schema_field(
     {"type": "array", "items": {"type": "string", "enum": list(SCOPES)}, "minItems": 1}
 )
-class ScopeListField(serializers.MultipleChoiceField):
+class ScopeListField(MultipleChoiceField):
     """The scopes of a key: the schema says minItems 1 (found by the contract fuzzer: an
     empty list is a 400 that the schema allowed)."""
 

@@ -1,4 +1,4 @@
-"""User services: profile update, soft delete, restore, purge (docs/users.md).
+"""User services: profile update, soft delete, restore, role, purge (docs/users.md).
 
 Soft delete follows Zulip's ``do_deactivate_user``: one atomic action that leaves nothing
 usable behind — the email is freed (placeholder), allauth's address and social rows go, every
@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.selectors import email_is_taken
 from accounts.services.keys import api_keys_revoke_for_user
 from accounts.services.tokens import refresh_tokens_revoke_for_user
@@ -164,6 +164,29 @@ def user_restore(*, user: User, email: str | None = None) -> User:
     user.save(update_fields=["email", "deleted_email", "deleted_at", "is_active", "updated_at"])
     EmailAddress.objects.filter(user=user).delete()
     EmailAddress.objects.create(user=user, email=target, primary=True, verified=verified)
+    return user
+
+
+@transaction.atomic
+def user_role_set(*, user: User, role: str, by: User | None = None) -> User:
+    """Make ``user`` staff (``Role.ADMIN``) or a creator again; staff do it in the admin, on a
+    confirmation page (never an editable field: ADMIN is every admin permission at once).
+
+    Refused with ``ValidationFailed``: an unknown role, a deleted or deactivated account, and
+    ``by`` removing their own staff access (the last staff member could lock everyone out).
+    Setting the role a user already has is a no-op.
+    """
+    if role not in Role.values:
+        raise ValidationFailed(fields={"role": [str(_("Rôle inconnu."))]})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.deleted_at is not None or not user.is_active:
+        raise ValidationFailed(_("Ce compte est supprimé ou désactivé : son rôle ne change pas."))
+    if by is not None and by.pk == user.pk and role != Role.ADMIN:
+        raise ValidationFailed(_("Vous ne pouvez pas retirer votre propre accès staff."))
+    if user.role != role:
+        user.role = role
+        user.save(update_fields=["role", "updated_at"])
+        logger.info("user %s role set to %s by %s", user.pk, role, getattr(by, "pk", None))
     return user
 
 

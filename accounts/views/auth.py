@@ -83,6 +83,15 @@ class SignUpView(PublicAuthView):
             429: E429,
         },
         summary="Sign up with an invite code",
+        description=(
+            "Creates the account of an invited creator and signs them in: answers the user and "
+            "a token pair, and sets the `access_token` and `refresh_token` cookies. The "
+            "invite must be pending and issued to this same email (email and code ignore "
+            "case); otherwise 403 `invite_required`, whatever the reason. The password needs 8 "
+            "characters and must not be too common or too close to the email (400 on "
+            "`password`). An email that already has an account is a 409 `conflict`. "
+            "Rate limited per IP (429)."
+        ),
     )
     def post(self, request):
         data = SignUpInput(data=request.data)
@@ -109,6 +118,12 @@ class SignInView(PublicAuthView):
         request=SignInInput,
         responses={200: AuthOutput, 400: E400, 401: E401_CREDENTIALS, 429: E429},
         summary="Sign in with email and password",
+        description=(
+            "Answers the user and a token pair and sets the auth cookies. A wrong email or "
+            "password is one 401 `invalid_credentials` (the answer does not say which). "
+            "Rate limited per IP, and per email on failures: after 5 failed attempts in 5 "
+            "minutes even the right password gets 429 until the window ends."
+        ),
     )
     def post(self, request):
         data = SignInInput(data=request.data)
@@ -149,7 +164,14 @@ class RefreshView(PublicAuthView):
             403: E403_ORIGIN,
             429: E429,
         },
-        summary="Rotate a refresh token (body or refresh_token cookie)",
+        summary="Get a new token pair with a refresh token",
+        description=(
+            'Send `{"refresh": "…"}`, or nothing with the `refresh_token` cookie (then '
+            "an allowed `Origin` header is required). Answers a new `{access, refresh}` and "
+            "sets the cookies; the refresh token sent is spent. Sending a refresh token that "
+            "was already spent revokes the whole session (401 `token_invalid`): send one "
+            "refresh at a time. A session lasts 30 days from sign-in."
+        ),
     )
     def post(self, request):
         data = RefreshInput(data=request.data)
@@ -169,7 +191,12 @@ class SignOutView(PublicAuthView):
         auth=[],
         request=SignOutInput,
         responses={204: None, 400: E400, 403: E403_ORIGIN},
-        summary="Sign out: revoke the refresh token's family and clear the cookies",
+        summary="Sign out",
+        description=(
+            "Revokes the session of the refresh token sent (body or cookie) and clears the "
+            "auth cookies. Always 204, also for an unknown or spent token. Access tokens "
+            "already issued stay valid until they expire (15 minutes)."
+        ),
     )
     def post(self, request):
         data = SignOutInput(data=request.data)
@@ -187,7 +214,13 @@ class MeView(NoStoreMixin, APIView):
     required_scopes = {"GET": "profile:read"}
 
     @extend_schema(
-        tags=["auth"], responses={200: UserOutput, 401: E401_AUTH}, summary="The signed-in user"
+        tags=["auth"],
+        responses={200: UserOutput, 401: E401_AUTH},
+        summary="The signed-in user",
+        description=(
+            "The user of the credentials sent: `{id, email, name, avatar, role, subscription, "
+            "created_at}`. With an API key, needs the `profile:read` scope."
+        ),
     )
     def get(self, request):
         return Response(UserOutput(request.user).data)
@@ -203,7 +236,13 @@ class PasswordChangeView(NoStoreMixin, APIView):
         tags=["auth"],
         request=PasswordChangeInput,
         responses={204: None, 400: E400, 401: E401_AUTH, 403: error_response("permission_denied")},
-        summary="Change the password; every refresh token of the user is revoked",
+        summary="Change the password",
+        description=(
+            "Needs `current_password` (a wrong one is a 400 on that field) and a "
+            "`new_password` that passes the password rules. Ends every session of the user: "
+            "refresh tokens are revoked, earlier access tokens refused, the cookies cleared; "
+            "sign in again. Not possible with an API key (403)."
+        ),
     )
     def post(self, request):
         data = PasswordChangeInput(data=request.data)
@@ -225,7 +264,12 @@ class PasswordResetView(PublicAuthView):
         auth=[],
         request=PasswordResetInput,
         responses={202: None, 400: E400, 429: E429},
-        summary="Email a password reset link (202 whether or not the email exists)",
+        summary="Email a password reset link",
+        description=(
+            "Sends an email with a link to `<front end>/reset-password?token=…` when a live "
+            "account has this email. Always 202, whether or not the email exists (the answer "
+            "never tells). Rate limited per IP and per email (429)."
+        ),
     )
     def post(self, request):
         data = PasswordResetInput(data=request.data)
@@ -244,7 +288,12 @@ class PasswordResetConfirmView(PublicAuthView):
         auth=[],
         request=PasswordResetConfirmInput,
         responses={204: None, 400: E400},
-        summary="Set a new password with the token of the reset email",
+        summary="Set a new password with a reset token",
+        description=(
+            "`token` is the `token` parameter of the reset link; it works once and expires. "
+            "An invalid or used token is a 400 on `token`, a weak password a 400 on "
+            "`new_password`. Ends every session of the user."
+        ),
     )
     def post(self, request):
         data = PasswordResetConfirmInput(data=request.data)

@@ -25,7 +25,11 @@ class ApiKeyListView(APIView):
         responses=ApiKeyOutput(many=True),
         tags=["keys"],
         auth=NO_API_KEY,
-        summary="The user's API keys, newest first (revoked keys are left out)",
+        summary="List the user's API keys",
+        description=(
+            "The user's keys, newest first, paginated; revoked keys are left out. The key "
+            "itself is never shown again, only its `prefix`. Not possible with an API key."
+        ),
     )
     def get(self, request):
         paginator = self.pagination_class()
@@ -37,7 +41,13 @@ class ApiKeyListView(APIView):
         responses={201: ApiKeyCreatedOutput},
         tags=["keys"],
         auth=NO_API_KEY,
-        summary="Create an API key; the plain `key` is in this response only",
+        summary="Create an API key",
+        description=(
+            "`permissions` is a non-empty subset of `profile:read`, `content:read`, "
+            "`content:write`, `billing:read`; `expires_at` is optional (in the future). The "
+            "answer's `key` is shown this once: store it. Send it as `Authorization: Api-Key "
+            "<key>`. Not possible with an API key."
+        ),
     )
     def post(self, request):
         data = ApiKeyCreateInput(data=request.data)
@@ -57,6 +67,9 @@ class ApiKeyDetailView(APIView):
         tags=["keys"],
         auth=NO_API_KEY,
         summary="Revoke an API key",
+        description=(
+            "The key stops working at once. Another user's key, or an unknown id, is a 404."
+        ),
     )
     def delete(self, request, key_id: str):
         api_key_revoke(key=api_key_get(user=request.user, key_id=key_id))

@@ -27,7 +27,16 @@ from huntaze.schema import NO_API_KEY
 class ProfileView(APIView):
     required_scopes = {"GET": "profile:read"}
 
-    @extend_schema(responses=ProfileOutput, tags=["users"], summary="The signed-in user's profile")
+    @extend_schema(
+        responses=ProfileOutput,
+        tags=["users"],
+        summary="The signed-in user's profile",
+        description=(
+            "The user, their subscription (`FREE`/`ACTIVE` with null dates when they never "
+            "subscribed) and `stats`: `content_count` and `ai_generations_this_month` (what "
+            "the monthly AI quota counts). With an API key, needs `profile:read`."
+        ),
+    )
     def get(self, request):
         return Response(ProfileOutput(user_profile(user=request.user)).data)
 
@@ -61,7 +70,13 @@ class ProfileView(APIView):
         },
         tags=["users"],
         auth=NO_API_KEY,
-        summary="Delete the account (soft delete; needs the current password)",
+        summary="Delete the account",
+        description=(
+            "Needs the current `password` in the body (a wrong one is a 400 on `password`). "
+            "The account is deleted at once: sign-in stops working, every token, API key and "
+            "session is revoked and the email is freed (it may sign up again with a new "
+            "invite). Staff can restore the account for a while. Not possible with an API key."
+        ),
     )
     def delete(self, request):
         data = ProfileDeleteInput(data=request.data, context={"user": request.user})
@@ -77,7 +92,12 @@ class ProfileExportView(APIView):
         responses=ExportOutput,
         tags=["users"],
         auth=NO_API_KEY,
-        summary="Export all of the user's data as JSON (no secrets)",
+        summary="Export all of the user's data",
+        description=(
+            "Everything stored about the user, as JSON: `{user, subscription, content, "
+            "api_keys}` (keys with their metadata only, revoked ones included; never a "
+            "secret). Not possible with an API key."
+        ),
     )
     def get(self, request):
         return Response(ExportOutput(user_export(user=request.user)).data)

@@ -59,7 +59,11 @@ SECRETS_CACHE_SECONDS = env.int("SECRETS_CACHE_SECONDS", default=300)
 
 # --- applications ----------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # First: its ``runserver`` (``--seed``, what ``make run`` uses) takes precedence over
+    # staticfiles' one. It imports no other app.
+    "huntaze",
+    # django.contrib.admin with Huntaze's site: sections, names, hidden models (admin_site.py).
+    "huntaze.apps.HuntazeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,7 +78,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
-    "huntaze",
     "accounts",
     "invites",
     "billing",
@@ -208,7 +211,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "huntaze.cache.DatabaseCache",  # huntaze/cache.py: no failed INSERTs
             "LOCATION": "huntaze_cache",
         }
     }
@@ -305,8 +308,21 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Huntaze API",
-    "DESCRIPTION": "Creator API of the Huntaze beta.",
+    # The introduction of the API docs (authentication, refresh, errors, languages, pagination,
+    # rate limits): a Markdown file, so it reads as a page in the repository too.
+    "DESCRIPTION": (BASE_DIR / "huntaze" / "api_intro.md").read_text(encoding="utf-8"),
     "VERSION": "1.0.0",
+    # Enum values speak for themselves; the generated "* `POST` - Publication" lists would show
+    # the admin's (translated) labels.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "TAGS": [
+        {"name": "auth", "description": "Sign-up, sign-in, session refresh, passwords."},
+        {"name": "users", "description": "The signed-in creator's profile, deletion, export."},
+        {"name": "keys", "description": "API keys for scripts (not usable with an API key)."},
+        {"name": "content", "description": "Content assets: list, search, CRUD, AI generation."},
+        {"name": "billing", "description": "The plan and Stripe Checkout / customer portal."},
+        {"name": "invites", "description": "Beta invites: the public check; staff (ADMIN) routes."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api",
@@ -419,12 +435,19 @@ LOGGING = {
             "stream": "ext://sys.stdout",
             "formatter": "json",
             "filters": ["scrub"],
-        }
+        },
+        "null": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default config gives "django" a plain-text console handler in development:
+        # with the root's JSON handler every Django line (runserver's "Watching for file
+        # changes" …) was printed twice. Its records go to the root handler only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        # runserver's own request lines: RequestLogMiddleware already writes one JSON line per
+        # request (and with no handler of its own, Python printed its 4xx lines as plain text).
+        "django.server": {"handlers": ["null"], "propagate": False},
         # At DEBUG it logs template contexts on missing variables: emails carry reset links.
         "django.template": {"level": "INFO"},
         # Django logs every foreign Host at ERROR with a traceback; scanners would flood the

@@ -94,14 +94,14 @@ def test_users_cannot_be_added_or_hard_deleted_in_the_admin(staff, user):
     assert staff.get(f"{TOKENS}add/").status_code == 403
 
 
-def test_editing_a_user_cannot_touch_email_or_deletion_fields(staff, user):
+def test_editing_a_user_cannot_touch_email_plan_role_or_deletion_fields(staff, user):
     email = user.email
     response = staff.post(
         f"{USERS}{user.pk}/change/",
         {
             "name": "Renamed",
             "avatar": "",
-            "role": "CREATOR",
+            "role": "ADMIN",
             "subscription": "PRO",
             "email": "hijack@example.test",
             "is_active": "",
@@ -110,8 +110,9 @@ def test_editing_a_user_cannot_touch_email_or_deletion_fields(staff, user):
     )
     assert response.status_code == 302
     user.refresh_from_db()
-    assert (user.name, user.subscription, user.email) == ("Renamed", "PRO", email)
-    assert user.is_active and user.deleted_at is None
+    # The plan follows Stripe and the role has its own confirmed page: neither is a field.
+    assert (user.name, user.subscription, user.email) == ("Renamed", "FREE", email)
+    assert user.is_active and user.deleted_at is None and user.role == "CREATOR"
 
 
 def test_soft_delete_action_confirms_then_calls_the_service(staff, user, make_api_key):

@@ -159,6 +159,47 @@ def test_search_and_tag_filters_are_served_by_their_gin_indexes(user, make_asset
     """
     make_asset(user=user, title="Recette", content="crêpes", tags=["food"])
     plan = explain_without_seq_scan(ContentAsset.objects.filter(search_q("crêpe")))
-    assert "content_title_trgm" in plan and "content_body_trgm" in plan, plan
+    assert "content_title_fold_trgm" in plan and "content_body_fold_trgm" in plan, plan
     plan = explain_without_seq_scan(ContentAsset.objects.filter(tags__contains=["food"]))
     assert "content_tags_gin" in plan, plan
+
+
+def test_search_ignores_accents_and_case_both_ways(client_for_user, user, make_asset):
+    make_asset(user=user, title="Lumière du matin", content="café")
+    make_asset(user=user, title="Sans accent", content="Un CŒUR en été")
+    make_asset(user=user, title="Autre", content="rien")
+
+    for q in ("lumière", "lumiere", "LUMIERE", "Lumiére"):
+        assert titles(client_for_user.get("/api/content", {"q": q})) == ["Lumière du matin"], q
+    assert titles(client_for_user.get("/api/content", {"q": "CAFE"})) == ["Lumière du matin"]
+    assert titles(client_for_user.get("/api/content", {"q": "coeur en ete"})) == ["Sans accent"]
+    assert titles(client_for_user.get("/api/content", {"q": "accént"})) == ["Sans accent"]
+
+
+def test_category_filter_ignores_case(client_for_user, user, make_asset):
+    make_asset(user=user, title="a", category="Mode")
+    make_asset(user=user, title="b", category="mode")
+    make_asset(user=user, title="c", category="model")
+
+    for category in ("mode", "MODE", "Mode"):
+        assert sorted(titles(client_for_user.get(f"/api/content?category={category}"))) == [
+            "a",
+            "b",
+        ]
+
+
+def test_a_page_past_the_end_is_a_404_and_the_last_page_links_back(
+    client_for_user, user, make_asset
+):
+    for i in range(3):
+        make_asset(user=user, title=f"a{i}")
+    last = client_for_user.get("/api/content?page=2&page_size=2").json()
+    assert len(last["results"]) == 1 and last["next"] is None
+    assert "page=" not in last["previous"]
+    assert_error(client_for_user.get("/api/content?page=3&page_size=2"), 404, "not_found")
+    assert_error(client_for_user.get("/api/content?page=99"), 404, "not_found")
+
+
+def test_page_one_of_an_empty_list_is_an_empty_200(client_for_user):
+    body = client_for_user.get("/api/content?q=nothing-matches").json()
+    assert body == {"results": [], "next": None, "previous": None}

@@ -57,17 +57,27 @@ def test_list_renders_columns_filters_and_funnel(staff, invites):
     assert response.status_code == 200
     html = response.content.decode()
     for invite in invites.values():
-        assert invite.email in html and invite.code in html
+        assert invite.email in html
     assert "member@example.test" in html  # used by whom
+    headers = re.findall(r'<div class="text"><a [^>]*>(.*?)</a></div>', html)
+    assert headers == [
+        "Adresse email",
+        "Statut",
+        "Envoyée",
+        "Expire le",
+        "Utilisée par",
+        "Utilisée le",
+    ]
     for status in ("pending", "used", "expired", "revoked"):
         assert f"?status={status}" in html
     assert "?sent=yes" in html
     funnel = response.context["funnel"]
     assert (funnel["issued"], funnel["sent"], funnel["used"]) == (4, 2, 1)
+    assert (funnel["pending"], funnel["expired"], funnel["revoked"]) == (1, 1, 1)
     assert funnel["conversion"] == 25.0 and funnel["used_of_sent"] == 50.0
-    assert 'id="funnel-conversion"' in html
-    assert re.search(r'id="funnel-conversion">.*?25[.,]0\s%', html, re.S)
+    assert re.search(r'id="card-conversion">.*?25,0\s%', html, re.S)
     assert BULK in html
+    assert "<title>Invitations bêta |" in html
 
 
 @pytest.mark.parametrize("status", ["pending", "used", "expired", "revoked"])
@@ -79,7 +89,7 @@ def test_status_filter(staff, invites, status):
 
 
 def test_list_sorts_by_status(staff, invites):
-    response = staff.get(CHANGELIST, {"o": "3"})  # the status column
+    response = staff.get(CHANGELIST, {"o": "2"})  # the status column
     assert response.status_code == 200
     statuses = [i.status_sql for i in response.context["cl"].result_list]
     assert statuses == sorted(statuses)
@@ -157,7 +167,7 @@ def test_bulk_page_can_send_the_new_invites(client, make_admin, make_invite):
     assert response.status_code == 200
     assert [m.to for m in mail.outbox] == [["s1@example.test"]]
     assert BetaInvite.objects.get(email="s1@example.test").sent_at is not None
-    assert "1 email(s) envoyé(s)." in response.content.decode()
+    assert "1 email envoyé." in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -170,7 +180,7 @@ def test_send_action_sends_pending_and_reports_the_rest(client, make_admin, make
     assert response.status_code == 200
     assert sorted(m.to[0] for m in mail.outbox) == ["p@example.test", "r@example.test"]
     html = response.content.decode()
-    assert "2 email(s) envoyé(s)." in html and "1 invitation(s) ignorée(s)" in html
+    assert "2 emails envoyés." in html and "1 invitation ignorée" in html
     pending.refresh_from_db()
     resend.refresh_from_db()
     assert pending.sent_at is not None
@@ -184,36 +194,46 @@ def test_send_action_reports_a_failure_and_keeps_the_invite(
     client.force_login(make_admin())
     invite = make_invite()
     response = action(client, "send_invites", [invite], follow=True)
-    assert "1 envoi(s) en échec" in response.content.decode()
+    assert "1 envoi en échec" in response.content.decode()
     invite.refresh_from_db()
     assert invite.sent_at is None and invite.status == "pending"
+    assert invite.send_count == 0
+    assert invite.last_send_error.startswith("ConnectionRefusedError")
+    assert invite.last_send_error_at is not None
 
 
 def test_revoke_action(staff, invites):
     response = action(staff, "revoke_invites", [invites["pending"], invites["used"]], follow=True)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "1 invitation(s) révoquée(s)." in html
-    assert "1 invitation(s) déjà utilisée(s)" in html
+    assert "1 invitation révoquée." in html
+    assert "1 invitation déjà utilisée : non révoquée." in html
     invites["pending"].refresh_from_db()
     invites["used"].refresh_from_db()
     assert invites["pending"].status == "revoked"
     assert invites["used"].status == "used" and invites["used"].revoked_at is None
 
 
-def test_export_csv_action(staff, invites, make_invite):
+@pytest.mark.parametrize(
+    ("name", "delimiter"), [("export_csv_semicolon", ";"), ("export_csv_comma", ",")]
+)
+def test_export_csv_action(staff, invites, make_invite, name, delimiter):
     formula = make_invite(email="=cmd@example.test")
-    response = action(staff, "export_csv", [invites["used"], invites["pending"], formula])
+    response = action(staff, name, [invites["used"], invites["pending"], formula])
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment;" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    # UTF-8 with a byte-order mark: Excel reads accents right in every locale.
+    assert response.content.startswith(b"\xef\xbb\xbfemail" + delimiter.encode() + b"code")
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
     by_email = {row["email"]: row for row in rows}
     assert set(by_email) == {"used@example.test", "pending@example.test", "'=cmd@example.test"}
     used = by_email["used@example.test"]
     assert used["code"] == invites["used"].code
     assert used["status"] == "used" and used["used_by"] == "member@example.test"
-    assert used["used_at"] and used["sent_at"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", used["used_at"]), used["used_at"]
+    assert used["sent_at"] and used["send_count"] == "0"
     assert by_email["pending@example.test"]["status"] == "pending"
     assert by_email["pending@example.test"]["used_by"] == ""
 

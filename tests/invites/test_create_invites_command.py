@@ -121,3 +121,28 @@ def test_a_file_longer_than_one_bulk_is_issued_in_chunks(tmp_path):
     rows, _err = run("--file", str(path))
     assert [r[0] for r in rows[1:]] == [f"m{i}@example.test" for i in range(count)]
     assert BetaInvite.objects.count() == count
+
+
+def test_skips_addresses_that_already_have_an_account(make_user):
+    make_user(email="member@example.test")
+    rows, err = run("--email", "Member@example.test", "--email", "new@example.test")
+    assert [r[0] for r in rows[1:]] == ["new@example.test"]
+    assert not BetaInvite.objects.filter(email="member@example.test").exists()
+    assert "skipped (already a member; --include-members to invite): member@example.test" in err
+    assert "1 already a member skipped" in err
+
+
+def test_include_members_invites_them_anyway(make_user):
+    make_user(email="member@example.test")
+    rows, err = run("--email", "member@example.test", "--include-members")
+    assert [r[0] for r in rows[1:]] == ["member@example.test"]
+    assert BetaInvite.objects.filter(email="member@example.test").count() == 1
+    assert "0 already a member skipped" in err
+
+
+def test_a_soft_deleted_accounts_former_address_is_not_a_member(make_user):
+    from accounts.services.users import user_soft_delete
+
+    user_soft_delete(user=make_user(email="gone@example.test"))
+    rows, _err = run("--email", "gone@example.test")
+    assert [r[0] for r in rows[1:]] == ["gone@example.test"]

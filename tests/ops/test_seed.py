@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Role, User
 from content.models import ContentAsset
@@ -176,3 +178,43 @@ def test_seed_with_production_settings_exits_1_unless_forced(throwaway_db):
         "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM content_assets), "
         "(SELECT count(*) FROM beta_invites), (SELECT count(*) FROM account_emailaddress)"
     ) == [(2, 5, 3, 2)]
+
+
+@pytest.mark.django_db
+def test_seed_never_reinvites_a_used_or_revoked_address_nor_a_member(dev_settings, monkeypatch):
+    """A tester signed up with beta1's invite, staff revoked beta2's, beta3's expired, and
+    someone created an account for a fourth demo address by other means: a re-run renews only
+    the expired one."""
+    from invites.services import invite_revoke
+
+    monkeypatch.setenv("SEED_PASSWORD", SEED_PASSWORD)
+    _seed()
+    invites = {i.email: i for i in BetaInvite.objects.all()}
+    beta1, beta2, beta3 = (invites[f"beta{n}@huntaze.test"] for n in (1, 2, 3))
+    member = User.objects.create_user(email="beta1@huntaze.test", password=SEED_PASSWORD)
+    BetaInvite.objects.filter(pk=beta1.pk).update(used_at=timezone.now(), used_by=member)
+    invite_revoke(invite=beta2)
+    BetaInvite.objects.filter(pk=beta3.pk).update(expires_at=timezone.now() - timedelta(days=1))
+
+    output = _seed()
+    by_email = {}
+    for invite in BetaInvite.objects.order_by("created_at"):
+        by_email.setdefault(invite.email, []).append(invite.status)
+    assert by_email == {
+        "beta1@huntaze.test": ["used"],
+        "beta2@huntaze.test": ["revoked"],
+        "beta3@huntaze.test": ["expired", "pending"],
+    }
+    assert "beta1@huntaze.test member (has an account)" in output
+    assert "beta2@huntaze.test revoked" in output
+    assert "beta3@huntaze.test created" in output and "(1 created now)" in output
+    _seed()
+    assert BetaInvite.objects.count() == 4  # idempotent from there on
+
+
+@pytest.mark.django_db
+def test_seed_prints_the_accounts_last(dev_settings, monkeypatch):
+    monkeypatch.setenv("SEED_PASSWORD", SEED_PASSWORD)
+    lines = [line for line in _seed().splitlines() if line.strip()]
+    assert lines[-2].split()[:2] == ["ADMIN", ADMIN]
+    assert lines[-1].split()[:2] == ["CREATOR", CREATOR]

@@ -7,8 +7,10 @@ What it makes, each only when missing (a re-run changes nothing and duplicates n
   works too;
 - a handful of demo ``ContentAsset`` rows for the creator (each tagged ``metadata.seed`` with a
   stable key: a re-run finds it and leaves it as it is, a deleted one is recreated);
-- a few pending beta invites (``invites.services.invite_issue`` returns the email's pending
-  invite when there is one). Their codes are not printed: staff see them in the admin.
+- a pending beta invite for each of a few demo addresses, issued once: an address whose
+  invite was used (someone signed up with it) or revoked is never re-invited, nor one that has
+  an account; only an invite that merely expired is renewed (``invites.services.invite_issue``
+  keeps a pending one). Codes are not printed: staff see them in the admin.
 
 Passwords: with ``SEED_PASSWORD`` set, both users get that password on every run. Without it,
 a user created by this run gets a freshly generated password, printed once; a user that already
@@ -29,9 +31,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Role, User
 from content.models import ContentAsset, ContentType
+from invites.models import BetaInvite
+from invites.selectors import invite_emails_with_account
 from invites.services import invite_issue
 
 CREATOR_EMAIL = "creator@huntaze.test"
@@ -127,34 +133,35 @@ class Command(BaseCommand):
                 ADMIN_EMAIL, "Demo Admin", Role.ADMIN, env_password, generated
             )
             assets_created = self._assets(creator)
-            invites_created = self._invites(admin)
+            invites = self._invites(admin)
 
+        # What a newcomer needs, the accounts and their password last (``make run`` prints this
+        # after the server's start-up lines: huntaze/management/commands/runserver.py).
         out = self.stdout.write
+        base = base_url.rstrip("/")
+        invites_created = sum(1 for state in invites.values() if state == "created")
+        states = ", ".join(f"{email} {state}" for email, state in invites.items())
         out(self.style.SUCCESS("Seed data ready."))
-        for email, role, password_note in (
-            (creator.email, "CREATOR", creator_pw),
-            (admin.email, "ADMIN", admin_pw),
-        ):
-            out(f"  {role:<8} {email:<22} {password_note}")
         out(
-            f"  content: {len(DEMO_ASSETS)} demo assets for {creator.email} "
+            f"  content  : {len(DEMO_ASSETS)} demo assets for {creator.email} "
             f"({assets_created} created now)"
         )
-        out(
-            f"  invites: {len(INVITE_EMAILS)} pending ({', '.join(INVITE_EMAILS)}; "
-            f"{invites_created} created now) — codes in the admin"
-        )
-        base = base_url.rstrip("/")
+        out(f"  invites  : {states} ({invites_created} created now); codes in the admin")
         # The curl line carries the password only when this run generated (and printed) it.
         shown = generated if creator_pw == f"password: {generated}" else "<password>"
-        out("")
-        out(f"  API docs : {base}/api/docs")
+        out(f"  API docs : {base}/api/docs  (OpenAPI schema: {base}/api/schema.json)")
         out(f"  Admin    : {base}/admin/  (sign in as {ADMIN_EMAIL})")
         out(
             f"  Sign in  : curl -s -X POST {base}/api/auth/signin "
             "-H 'Content-Type: application/json' "
             f'-d \'{{"email": "{CREATOR_EMAIL}", "password": "{shown}"}}\''
         )
+        out("")
+        for email, role, password_note in (
+            (admin.email, "ADMIN", admin_pw),
+            (creator.email, "CREATOR", creator_pw),
+        ):
+            out(f"  {role:<8} {email:<22} {password_note}")
 
     def _user(
         self, email: str, name: str, role: str, env_password: str, generated: str
@@ -210,9 +217,28 @@ class Command(BaseCommand):
             created += 1
         return created
 
-    def _invites(self, admin: User) -> int:
-        created = 0
+    def _invites(self, admin: User) -> dict[str, str]:
+        """``{email: what became of it}``: "created", or the status it keeps, or "member"."""
+        members = invite_emails_with_account(emails=INVITE_EMAILS)
+        outcome: dict[str, str] = {}
         for email in INVITE_EMAILS:
-            _invite, was_created = invite_issue(email=email, created_by=admin)
-            created += was_created
-        return created
+            if email in members:
+                outcome[email] = "member (has an account)"
+                continue
+            kept = (
+                BetaInvite.objects.with_status()
+                .filter(email=email)
+                .filter(
+                    Q(used_at__isnull=False)
+                    | Q(revoked_at__isnull=False)
+                    | Q(expires_at__gt=timezone.now())
+                )
+                .order_by("-created_at")
+                .first()
+            )
+            if kept is not None:  # pending, or used/revoked on purpose: never re-invited
+                outcome[email] = kept.status_sql
+                continue
+            _invite, created = invite_issue(email=email, created_by=admin)
+            outcome[email] = "created" if created else "pending"
+        return outcome

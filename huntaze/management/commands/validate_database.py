@@ -267,7 +267,10 @@ def _models():
 def expected_tables() -> set[str]:
     tables = {model._meta.db_table for model in _models()} | set(CORE_TABLES)
     for cache in settings.CACHES.values():
-        if cache["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+        if cache["BACKEND"] in (
+            "django.core.cache.backends.db.DatabaseCache",
+            "huntaze.cache.DatabaseCache",
+        ):
             tables.add(cache["LOCATION"])
     return tables
 

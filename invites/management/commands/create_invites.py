@@ -1,8 +1,10 @@
 """``manage.py create_invites``: issue invites from the command line (docs/api.md, Operations).
 
-Prints ``email,code`` CSV on stdout (one row per valid email, in the order given, existing
+Prints ``email,code`` CSV on stdout (one row per invited email, in the order given, existing
 pending invites kept rather than duplicated); invalid entries are reported on stderr and
-skipped. Exit status 1 only when nothing valid was given (or on a bad option).
+skipped. An address that already has an account is skipped too (reported on stderr: it would
+get a "create your account" email and its sign-up would be refused), unless
+``--include-members``. Exit status 1 only when nothing valid was given (or on a bad option).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from invites.selectors import invite_emails_with_account
 from invites.services import (
     EXPIRES_IN_DAYS_MAX,
     EXPIRES_IN_DAYS_MIN,
@@ -42,6 +45,11 @@ class Command(BaseCommand):
             "--send",
             action="store_true",
             help="Email the invites that have not been sent yet.",
+        )
+        parser.add_argument(
+            "--include-members",
+            action="store_true",
+            help="Also invite addresses that already have an account (skipped by default).",
         )
         parser.add_argument(
             "--expires-in-days",
@@ -81,6 +89,15 @@ class Command(BaseCommand):
                 f"No valid email given ({invalid} invalid)." if invalid else "No email given."
             )
 
+        members = invite_emails_with_account(emails=emails)
+        if members and not options["include_members"]:
+            for email in emails:
+                if email in members:
+                    self.stderr.write(
+                        f"skipped (already a member; --include-members to invite): {email}"
+                    )
+            emails = [e for e in emails if e not in members]
+
         # One transaction per chunk of ISSUE_MANY_MAX emails (each email holds a lock until
         # commit), so a file of any length works.
         results = []
@@ -93,9 +110,10 @@ class Command(BaseCommand):
             writer.writerow([result.email, result.invite.code])
 
         created = sum(1 for r in results if r.created)
+        skipped_members = 0 if options["include_members"] else len(members)
         self.stderr.write(
             f"{created} invite(s) created, {len(results) - created} already pending, "
-            f"{invalid} invalid skipped."
+            f"{skipped_members} already a member skipped, {invalid} invalid skipped."
         )
         if options["send"]:
             report = invite_send(invites=[r.invite for r in results if r.invite.sent_at is None])
