@@ -1,7 +1,7 @@
-"""The slow-model scenario of ``make bench`` (issue 15; docs/benchmark.md, Slow model).
+"""The slow-model scenario of ``make bench`` (issue 15; docs/benchmark.md).
 
-A local Azure OpenAI stand-in (tests/content/standin.py, the one the tests use, run in this
-process) takes ``BENCH_MODEL_SECONDS`` (8) per answer; a streamed answer spreads its
+A local Azure OpenAI stand-in (tests/content/standin.py, the one the tests use, run as a process
+of its own: ``python -m bench.slow_model SECONDS PIECES``) takes ``BENCH_MODEL_SECONDS`` (8) per answer; a streamed answer spreads its
 ``BENCH_MODEL_PIECES`` chunks over that time, so the model's own first token comes after
 ``seconds / pieces``. On the server model under test, after the saturated mix and the floor:
 
@@ -14,8 +14,9 @@ process) takes ``BENCH_MODEL_SECONDS`` (8) per answer; a streamed answer spreads
 Reported: the mix's p50/p95/p99/max in both phases and how many ordinary requests took over
 1 s, the generations' total time and, for the streamed ones, the time to the first ``delta``
 event against the model's own first token, errors, and the peak PostgreSQL connections of each
-phase. The hook in bench/run.py is three calls: ``server_env`` (the stand-in's endpoint in the
-server's environment), ``run`` (the phases), ``format_report`` / ``side_by_side_rows``.
+phase. The hooks in bench/run.py: ``start`` / ``ModelStandIn.server_env`` (the stand-in as the
+server's Azure endpoint), ``run`` (the phases, after the existing ones), ``format_report``,
+``side_by_side_rows`` and ``summary`` (the report).
 """
 
 from __future__ import annotations
