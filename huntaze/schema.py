@@ -151,6 +151,11 @@ def error_response(description: str) -> OpenApiResponse:
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _get_format_parameters(self):
+        # Formats are negotiated with the Accept header only (the streamed generation's
+        # text/event-stream, huntaze/sse.py): no ``?format=`` parameter is offered.
+        return []
+
     def get_description(self) -> str:
         # Only ``extend_schema(description=...)`` (which replaces this method): docstrings are
         # developer notes.

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 from django.utils import translation
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -31,13 +32,26 @@ class EventStreamRenderer(BaseRenderer):
         return _json.render(data)
 
 
+class _AcceptOnly:
+    URL_FORMAT_OVERRIDE = None
+
+
+class AcceptOnlyNegotiation(DefaultContentNegotiation):
+    """The answer's format follows the ``Accept`` header only: ``?format=`` is not an override
+    on a streaming view (DRF answers an unknown one 404; found by the contract fuzzer)."""
+
+    settings = _AcceptOnly
+
+
 def wants_event_stream(request) -> bool:
     return isinstance(getattr(request, "accepted_renderer", None), EventStreamRenderer)
 
 
 class JsonErrorsBeforeStream:
     """View mixin: a DRF ``Response`` (an error before the first byte) is JSON whatever the
-    client accepted, with its ordinary status and body."""
+    client accepted, with its ordinary status and body; the format follows ``Accept`` only."""
+
+    content_negotiation_class = AcceptOnlyNegotiation
 
     def finalize_response(self, request, response, *args, **kwargs):
         if isinstance(response, Response) and wants_event_stream(request):

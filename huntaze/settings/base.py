@@ -283,9 +283,6 @@ REST_FRAMEWORK = {
         "accounts.permissions.ApiKeyScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # The answer's format follows the Accept header only (the streamed generation's
-    # text/event-stream): no ?format= override, which DRF would answer 404 when unknown.
-    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_PARSER_CLASSES": ["huntaze.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "huntaze.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
