@@ -1,5 +1,5 @@
 """Fixtures of the admin's browser tests: a beta that looks like the real one, a staff session,
-and headless Chromium windows (tests/admin_ui/browser.py)."""
+and headless Chromium windows (tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from django.utils import timezone
 from content.models import AiUsage
 from content.selectors import usage_month
 from invites.models import BetaInvite
-from tests import factories
-from tests.admin_ui import browser
+from tests import browser, factories
 
 STAFF_EMAIL = "lea.martin@huntaze.com"
 

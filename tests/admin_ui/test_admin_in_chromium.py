@@ -17,9 +17,9 @@ from django.core import mail
 from selenium.webdriver.common.by import By
 
 from invites.models import BetaInvite
-from tests.admin_ui import browser
+from tests import browser
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, browser.needs_browser]
 
 INVITES = "/admin/invites/betainvite/"
 
@@ -87,7 +87,7 @@ def test_invite_list_at_1366x768_shows_used_by_without_scrolling(
     assert "ENVOIS EN ÉCHEC\n1" in cards["card-failed"]
     browser.screenshot(driver, "invites-list-fr")
     # A card opens the list filtered on it.
-    driver.find_element(By.ID, "card-failed").click()
+    browser.submit(driver, driver.find_element(By.ID, "card-failed"))
     rows = driver.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == 1 and "jules.moreau@exemple-inexistant.fr" in rows[0].text
 
@@ -141,7 +141,7 @@ def test_bulk_page_in_both_languages(live_server, beta, staff_session, chromium,
     driver.find_element(By.NAME, "emails").send_keys(
         "emma.roux@gmail.com\nCamille.Dubois@gmail.com\nnot-an-address\nadam.lambert@icloud.com"
     )
-    submit.click()
+    browser.submit(driver, submit)
     table = driver.find_element(By.ID, "bulk-results").text
     assert "emma.roux@gmail.com" in table and "adam.lambert@icloud.com" in table
     assert labels["skipped"] in table and "camille.dubois@gmail.com" in table
@@ -159,7 +159,7 @@ def test_send_button_on_an_invite_page(live_server, beta, staff_session, chromiu
     button = driver.find_element(By.ID, "invite-send")
     assert button.text == "Envoyer l'invitation"
     assert driver.find_element(By.ID, "invite-revoke").is_displayed()
-    button.click()
+    browser.submit(driver, button)
     message = driver.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
     assert message == "1 email envoyé."
     assert [m.to for m in mail.outbox] == [["nathan.petit@proton.me"]]

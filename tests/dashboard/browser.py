@@ -13,7 +13,6 @@ full-page screenshot.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,27 +20,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
+from tests import browser
+
 SECTIONS = ("signups", "funnel", "activity", "ai", "plans", "database")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def browser_available() -> bool:
-    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
-
-
-def _driver(width: int, height: int):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    options.add_argument(f"--window-size={width},{height}")
-    options.add_argument("--lang=fr-FR")
-    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr"})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
 
 
 def check_dashboard(
@@ -50,14 +32,13 @@ def check_dashboard(
     """Sign in, open the dashboard, check it; return what was seen."""
     from selenium.webdriver.common.by import By
 
-    driver = _driver(1400, 1000)
+    driver = browser.start(width=1400, height=1000, console_log=True)
     try:
         driver.get(base_url + "/admin/login/?next=/admin/")
         driver.find_element(By.NAME, "username").send_keys(email)
         driver.find_element(By.NAME, "password").send_keys(password)
-        driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        link = driver.find_element(By.CSS_SELECTOR, "#beta-dashboard-link a")
-        link.click()
+        browser.submit(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+        browser.submit(driver, driver.find_element(By.CSS_SELECTOR, "#beta-dashboard-link a"))
         assert urlsplit(driver.current_url).path == "/admin/beta/", driver.current_url
         seen = {"title": driver.title, "sections": {}, "charts": []}
         for section in SECTIONS:

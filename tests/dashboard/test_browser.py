@@ -1,23 +1,18 @@
 """The Beta dashboard in headless Chromium (Debian's chromium + chromedriver; see
-tests/dashboard/browser.py). Skipped, saying so, on a machine without them."""
+tests/dashboard/browser.py and tests/browser.py)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 from django.core.management import call_command
 
-from tests.dashboard.browser import SECTIONS, browser_available, check_dashboard
+from tests.browser import needs_browser
+from tests.dashboard.browser import SECTIONS, check_dashboard
 from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = [
     pytest.mark.slow,
-    # CI installs the browser (.ci/run), so there it always runs; elsewhere it says why not.
-    pytest.mark.skipif(
-        not browser_available() and not os.environ.get("CI"),
-        reason="needs Debian's chromium and chromedriver packages",
-    ),
+    needs_browser,
 ]
 
 

@@ -1,8 +1,9 @@
-"""A headless Chromium (Debian's ``chromium`` and ``chromedriver``) driven by selenium, for the
-admin's browser tests (``tests/admin_ui``) and its screenshots (``docs/screenshots``).
+"""The one headless Chromium harness (Debian's ``chromium`` and ``chromedriver``, driven by
+selenium) of the browser tests (``tests/admin_ui``, ``tests/dashboard``) and their screenshots.
 
-``make test`` installs Chromium when it is missing (Makefile ``browser``); the tests fail with
-that hint rather than skip when it is absent.
+``make test`` installs Chromium when it is missing and run as root (Makefile ``browser``) and
+CI always does (``.ci/run``): with ``CI`` set the tests never skip. Elsewhere, without the
+browser, they are skipped with the install hint (``needs_browser``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,24 @@ import os
 import shutil
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 # Set to a folder (e.g. docs/screenshots) to save full-page screenshots of the pages visited.
 SCREENSHOTS_ENV = "ADMIN_SCREENSHOTS"
 INSTALL_HINT = (
     "the browser tests need Debian's chromium and chromedriver: "
     "apt-get install -y chromium chromium-driver (make test does it when run as root)"
+)
+
+
+def browser_available() -> bool:
+    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+# Mark a browser test: runs in CI always (a missing browser fails there), skipped elsewhere.
+needs_browser = pytest.mark.skipif(
+    not browser_available() and not os.environ.get("CI"), reason=INSTALL_HINT
 )
 
 
@@ -28,9 +41,9 @@ def chromium_paths() -> tuple[str, str]:
     return chromium, driver
 
 
-def start(*, width: int, height: int, language: str):
+def start(*, width: int, height: int, language: str = "fr-FR", console_log: bool = False):
     """A headless Chromium whose pages are ``width`` x ``height`` and which asks for
-    ``language`` (``Accept-Language``)."""
+    ``language`` (``Accept-Language``); ``console_log`` keeps the page's console messages."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -48,9 +61,27 @@ def start(*, width: int, height: int, language: str):
     ):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    if console_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_page_load_timeout(30)
     return driver
+
+
+def submit(driver, element, timeout: float = 20) -> None:
+    """Click ``element`` (a submit button or a link) and wait for the page it loads.
+
+    A click returns as soon as the event is dispatched; on a busy machine the next
+    ``find_element`` could still read the old page. Waiting for the clicked element to go stale
+    (the old document is gone) and the new one to be complete closes that race.
+    """
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element.click()
+    wait = WebDriverWait(driver, timeout)
+    wait.until(expected_conditions.staleness_of(element))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def sign_in(driver, base_url: str, session_key: str) -> None:
