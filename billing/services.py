@@ -10,12 +10,12 @@ Decisions (see docs/billing.md):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Plan, User
@@ -23,6 +23,7 @@ from billing import stripe_client
 from billing.models import PAID_PLANS, Interval, SubscriptionRecord, SubscriptionStatus
 from huntaze.db import connection_release
 from huntaze.exceptions import Conflict, ServiceUnavailable
+from huntaze.hashing import sha256_hex
 from huntaze.secrets import runtime_secret
 
 logger = logging.getLogger("huntaze.billing")
@@ -79,31 +80,48 @@ def plan_of_record(record: SubscriptionRecord) -> str:
 
 
 def _idempotency_key(purpose: str, *parts: object) -> str:
-    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32]
+    digest = sha256_hex("|".join(str(p) for p in parts))[:32]
     return f"huntaze-{purpose}-{digest}"
 
 
 def stripe_customer_ensure(*, user: User) -> str:
     """Return the user's Stripe customer id, creating and storing it once.
 
-    The user row stays locked from the read to the write, so a concurrent checkout waits and then
-    sees the stored id; the idempotency key (user id + the data sent) makes Stripe return the
-    same customer if our transaction failed after Stripe created it.
+    Stripe may take 10 s: the call runs outside any transaction, with this request's pooled
+    connection and slot given back (``connection_release``), so a slow Stripe holds back no
+    other request. Concurrent first checkouts of one user (a double click) send the same
+    idempotency key (user id + the data sent): Stripe creates one customer and replays it to
+    the others (a request arriving while the first is in flight gets 409
+    ``idempotency_key_in_use``, which the library retries). The id is stored by a conditional
+    UPDATE, so whichever request stores first wins and the others read it back.
     """
     if user.stripe_customer_id:
         return user.stripe_customer_id
-    with transaction.atomic():
-        locked = User.objects.select_for_update().only("id", "stripe_customer_id").get(pk=user.pk)
-        if not locked.stripe_customer_id:
-            locked.stripe_customer_id = stripe_client.customer_create(
-                email=user.email,
-                name=user.name,
-                user_id=str(user.pk),
-                idempotency_key=_idempotency_key("customer", user.pk, user.email, user.name),
-            )
-            locked.save(update_fields=["stripe_customer_id", "updated_at"])
-    user.stripe_customer_id = locked.stripe_customer_id
-    return locked.stripe_customer_id
+    stored = _stored_customer_id(user)
+    if stored:
+        user.stripe_customer_id = stored
+        return stored
+    connection_release()
+    created = stripe_client.customer_create(
+        email=user.email,
+        name=user.name,
+        user_id=str(user.pk),
+        idempotency_key=_idempotency_key("customer", user.pk, user.email, user.name),
+    )
+    User.objects.filter(pk=user.pk).filter(
+        Q(stripe_customer_id__isnull=True) | Q(stripe_customer_id="")
+    ).update(stripe_customer_id=created, updated_at=timezone.now())
+    user.stripe_customer_id = _stored_customer_id(user) or created
+    if user.stripe_customer_id != created:
+        # Only if the user's name or email changed between two concurrent first checkouts.
+        logger.warning(
+            "a second Stripe customer was created and not kept", extra={"user_id": str(user.pk)}
+        )
+    return user.stripe_customer_id
+
+
+def _stored_customer_id(user: User) -> str | None:
+    return User.objects.filter(pk=user.pk).values_list("stripe_customer_id", flat=True).first()
 
 
 def checkout_session_start(*, user: User, plan: str, interval: str) -> str:

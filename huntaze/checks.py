@@ -22,6 +22,9 @@ def require_complete_configuration() -> None:
 
 @checks.register()
 def configuration_complete(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    # Raised rather than returned: a start-up that cannot work stops with the settings' message.
-    require_complete_configuration()
+    # A critical error stops every command that runs the checks (migrate, runserver …) with
+    # the settings' message and exit 1, without a traceback.
+    errors = getattr(settings, "CONFIGURATION_ERRORS", {})
+    if errors:
+        return [checks.Critical(" ".join(errors.values()), id="huntaze.E001")]
     return []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.dummy import base as dummy
+from django.db.backends.dummy.features import DummyDatabaseFeatures
 
 
 def _complain(*args, **kwargs):
@@ -19,7 +20,14 @@ def _complain(*args, **kwargs):
     raise ImproperlyConfigured(message)
 
 
+class DatabaseFeatures(DummyDatabaseFeatures):
+    # The models are PostgreSQL's (text columns without a length): without this, the system
+    # checks would list field errors beside the one message that matters.
+    supports_unlimited_charfield = True
+
+
 class DatabaseWrapper(dummy.DatabaseWrapper):
+    features_class = DatabaseFeatures
     ensure_connection = _complain
     _cursor = _complain
     _commit = _complain

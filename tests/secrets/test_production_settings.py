@@ -134,3 +134,20 @@ def test_the_shutdown_lets_a_45_second_generation_finish(monkeypatch):
     config = _gunicorn_config(monkeypatch, "2")
     assert config["graceful_timeout"] > 45
     assert config["timeout"] > 45
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [("migrate", "--noinput"), ("check",)])
+def test_production_without_a_secret_key_or_database_stops_with_one_message(command):
+    """The Procfile's release command and every checked command refuse to start, exit 1, with
+    the settings' message and no traceback."""
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env["DJANGO_DEBUG"] = "false"
+    proc = manage(*command, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "(huntaze.E001) DJANGO_SECRET_KEY is required" in proc.stderr
+    assert "DATABASE_URL is not set" in proc.stderr
+    assert "fields.E120" not in proc.stderr

@@ -134,7 +134,7 @@ def test_missing_database_secret_stops_start_up_with_a_clear_message(aws):
     proc = _run(aws, "check")
 
     assert proc.returncode != 0
-    assert "ImproperlyConfigured" in proc.stderr
+    assert "(huntaze.E001)" in proc.stderr and "Traceback" not in proc.stderr
     assert "huntaze/database" in proc.stderr
     assert "ResourceNotFoundException" in proc.stderr
     assert "DATABASE_URL is not set" in proc.stderr
