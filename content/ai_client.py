@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import random
+import threading
 import time
 from dataclasses import dataclass
 
@@ -220,13 +222,17 @@ class ChatStream:
     Retries: only opening the stream is retried (429, 5xx, timeouts and connection errors before
     the answer starts, as ``chat_complete``); once text has been handed out, a failure is final,
     since a retry would write a different text after the one already sent. The overall deadline
-    (``AI_TOTAL_DEADLINE_SECONDS``) is checked at every chunk; a silent stream is cut by the
-    per-read timeout (``AI_REQUEST_TIMEOUT_SECONDS`` or what remains of the deadline when the
-    stream opened).
+    (``AI_TOTAL_DEADLINE_SECONDS``) holds whatever Azure does: a watchdog hangs up on the stream
+    when it passes, so a stream gone silent fails then, not a per-read timeout later.
+
+    ``billed()`` estimates the tokens Azure bills for a stream that failed after it started
+    writing (usage when it arrived, else about four characters a token).
     """
 
-    def __init__(self, stream, deployment: str, deadline: _Deadline) -> None:
+    def __init__(self, stream, deployment: str, deadline: _Deadline, prompt_chars: int = 0) -> None:
         self._stream = stream
+        self._prompt_chars = prompt_chars
+        self._expired = False
         self._chunks = iter(stream)
         self._deployment = deployment
         self._deadline = deadline
@@ -237,6 +243,14 @@ class ChatStream:
         self._finish_reason: str | None = None
         self._ended = False
         self.completion: Completion | None = None
+        # threading is gevent's under the gevent workers: the timer is a greenlet there.
+        self._watchdog = threading.Timer(max(deadline.remaining(), 0), self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def _expire(self) -> None:
+        self._expired = True
+        self.close()
 
     # An iterator object rather than a generator: iterating again after a pause (the client
     # hung up and the rest of the answer is read without it) goes on where it stopped.
@@ -263,9 +277,12 @@ class ChatStream:
             raise _final_error(exc) from None
         except Exception as exc:
             # An error event from Azure, or the transport failing mid-answer (a read timeout, a
-            # connection cut): httpx's own exceptions surface here unwrapped.
+            # connection cut, the watchdog hanging up): httpx's exceptions surface unwrapped.
             self._fail()
-            logger.warning("azure openai stream failed: %s", type(exc).__name__)
+            if self._expired:
+                logger.warning("azure openai stream passed the overall deadline")
+            else:
+                logger.warning("azure openai stream failed: %s", type(exc).__name__)
             raise AiUnavailable() from None
         if chunk.model:
             self._model = chunk.model
@@ -278,7 +295,7 @@ class ChatStream:
             if text:
                 self._parts.append(text)
                 self._pending.append(text)
-        if self._deadline.remaining() <= 0:
+        if self._expired or self._deadline.remaining() <= 0:
             self._fail()
             logger.warning("azure openai stream passed the overall deadline")
             raise AiUnavailable()
@@ -304,7 +321,20 @@ class ChatStream:
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         )
 
+    def billed(self) -> tuple[int, int]:
+        """``(prompt_tokens, completion_tokens)`` Azure bills for what it has written so far."""
+        if self._usage is not None:
+            return (
+                int(getattr(self._usage, "prompt_tokens", 0) or 0),
+                int(getattr(self._usage, "completion_tokens", 0) or 0),
+            )
+        if not self._parts:
+            return 0, 0
+        written = sum(len(part) for part in self._parts)
+        return math.ceil(self._prompt_chars / 4), math.ceil(written / 4)
+
     def close(self) -> None:
+        self._watchdog.cancel()
         close = getattr(self._stream, "close", None)
         if close is not None:
             try:
@@ -328,4 +358,4 @@ def chat_stream(*, system: str, prompt: str) -> ChatStream:
             stream_options={"include_usage": True},
         )
     )
-    return ChatStream(stream, deployment, deadline)
+    return ChatStream(stream, deployment, deadline, prompt_chars=len(system) + len(prompt))

@@ -1,8 +1,8 @@
 """What AI generations use: the user's monthly quota, the instance's monthly budget (the
 budget guard) and the ledger of tokens (docs/operations.md).
 
-A generation goes through three steps, whatever path calls the model (the JSON endpoint today,
-a streamed one later):
+A generation goes through three steps, whichever path calls the model (the JSON answer or the
+streamed one):
 
 1. ``ai_generation_admit`` — in one transaction: the user's monthly quota slot
    (``ai_usage_reserve``, 429 ``quota_exceeded``), then the instance's monthly budget: one
@@ -17,7 +17,9 @@ a streamed one later):
    100 % of the budget is logged once (exactly one settle crosses each threshold: they update
    the same row one after the other).
 3. ``ai_generation_release`` — the generation failed: the quota slot and the reservation are
-   given back.
+   given back; when Azure had already written part of a streamed answer (and bills it), the
+   tokens it wrote are recorded on the month's budget instead of being forgotten
+   (``billed``), while the creator's quota slot is still given back.
 
 Spend is an estimate: tokens times ``AI_PRICE_PER_1K_PROMPT`` / ``AI_PRICE_PER_1K_COMPLETION``
 (GPT-4o's list prices by default). The worst case of a generation is its prompt at one token
@@ -312,17 +314,29 @@ def _outcome(exc: BaseException | None) -> str:
     return "error"
 
 
-def ai_generation_release(*, reservation: Reservation, error: BaseException | None = None) -> None:
+def ai_generation_release(
+    *,
+    reservation: Reservation,
+    error: BaseException | None = None,
+    billed: tuple[int, int] = (0, 0),
+    outcome: str | None = None,
+) -> None:
     """Give back the quota slot and the reservation of a generation that did not succeed.
 
-    Idempotent per reservation; never raises (a failure is logged: the caller is already
-    handling the generation's own error).
+    ``billed`` is ``(prompt_tokens, completion_tokens)`` Azure wrote before the failure (a
+    stream cut or filtered mid-answer): they are added to the month's spend, so failures cannot
+    spend money the budget guard never sees. ``outcome`` overrides the metric's outcome (e.g.
+    ``cancelled``). Idempotent per reservation; never raises (a failure is logged: the caller is
+    already handling the generation's own error).
     """
     if reservation.done:
         return
     reservation.done = True
     metrics.ai_generation_observe(
-        outcome=_outcome(error), seconds=time.monotonic() - reservation.started
+        outcome=outcome or _outcome(error),
+        seconds=time.monotonic() - reservation.started,
+        prompt_tokens=billed[0],
+        completion_tokens=billed[1],
     )
     table = AiBudgetMonth._meta.db_table
     try:
@@ -330,8 +344,9 @@ def ai_generation_release(*, reservation: Reservation, error: BaseException | No
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET reserved_usd = GREATEST(reserved_usd - %s, 0), "  # noqa: S608
-                "in_flight = GREATEST(in_flight - 1, 0), updated_at = %s WHERE month = %s",
-                [reservation.reserved_usd, timezone.now(), reservation.month],
+                "in_flight = GREATEST(in_flight - 1, 0), prompt_tokens = prompt_tokens + %s, "
+                "completion_tokens = completion_tokens + %s, updated_at = %s WHERE month = %s",
+                [reservation.reserved_usd, *billed, timezone.now(), reservation.month],
             )
     except Exception:
         logger.exception("could not release an AI generation's reservation")

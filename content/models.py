@@ -153,7 +153,7 @@ class AiGeneration(models.Model):
 class AiBudgetMonth(models.Model):
     """The whole instance's AI tokens of one calendar month (UTC), and the generations in flight.
 
-    The budget guard (``content/budget.py``) admits a generation with one conditional upsert of
+    The budget guard (``content/ai_usage.py``) admits a generation with one conditional upsert of
     this row (``… WHERE spent + reserved_usd < budget``): every admission of the month takes its
     row lock in turn, so concurrent requests cannot all slip under the budget. ``reserved_usd`` is
     the worst-case cost of the generations admitted and not yet finished; it is replaced by the

@@ -94,14 +94,6 @@ def ai_generation_admit(*, user, request: GenerationRequest) -> ai_usage.Reserva
     return ai_usage.ai_generation_admit(user=user, prompt=request.prompt, system=request.system)
 
 
-def ai_generation_release(
-    *, reservation: ai_usage.Reservation, error: BaseException | None = None
-) -> None:
-    """Give the slot and the budget reservation back: the generation failed (never counted).
-    Idempotent, never raises (``content.ai_usage.ai_generation_release``)."""
-    ai_usage.ai_generation_release(reservation=reservation, error=error)
-
-
 def ai_generation_save(
     *,
     user,
@@ -144,7 +136,7 @@ def ai_generation_save(
                 reservation=reservation, asset=asset, completion=completion
             )
     except BaseException as exc:
-        ai_generation_release(reservation=reservation, error=exc)
+        ai_usage.ai_generation_release(reservation=reservation, error=exc)
         raise
     logger.info(
         "ai generation: type=%s prompt_tokens=%s completion_tokens=%s",
@@ -179,7 +171,7 @@ def content_generate(*, user, request: GenerationRequest) -> ContentAsset:
         connection_release()
         completion = ai_client.chat_complete(system=request.system, prompt=request.prompt)
     except BaseException as exc:
-        ai_generation_release(reservation=reservation, error=exc)
+        ai_usage.ai_generation_release(reservation=reservation, error=exc)
         raise
     return ai_generation_save(
         user=user, reservation=reservation, request=request, completion=completion
@@ -226,7 +218,7 @@ class GenerationEvents:
     def close(self) -> None:
         """The response is closed: at the end, or because the client hung up."""
         if not self._started:
-            ai_generation_release(reservation=self.reservation)
+            ai_usage.ai_generation_release(reservation=self.reservation, outcome="cancelled")
         self._events.close()
 
     def _run(self) -> Iterator[tuple[str, Any]]:
@@ -248,10 +240,17 @@ class GenerationEvents:
             self._finish_without_client()
             raise
         except Exception as exc:
-            ai_generation_release(reservation=self.reservation, error=exc)
+            ai_usage.ai_generation_release(
+                reservation=self.reservation, error=exc, billed=self._billed()
+            )
             if not isinstance(exc, DomainError):
+                # Logged here, with its traceback; the error event's body is built without
+                # logging it again (huntaze.exceptions.error_response_for).
                 logger.exception("ai generation stream failed")
             yield "error", exc
+
+    def _billed(self) -> tuple[int, int]:
+        return self._stream.billed() if self._stream is not None else (0, 0)
 
     def _finish_without_client(self) -> None:
         """The client left mid-stream: read the model's answer to its end and keep it."""
@@ -260,7 +259,7 @@ class GenerationEvents:
         self.disconnected = True
         stream = self._stream
         if stream is None:
-            ai_generation_release(reservation=self.reservation)
+            ai_usage.ai_generation_release(reservation=self.reservation, outcome="cancelled")
             return
         try:
             for _text in stream:
@@ -272,7 +271,9 @@ class GenerationEvents:
                 completion=stream.completion,
             )
         except Exception as exc:
-            ai_generation_release(reservation=self.reservation, error=exc)
+            ai_usage.ai_generation_release(
+                reservation=self.reservation, error=exc, billed=self._billed()
+            )
             logger.warning("ai generation stream: client gone, then %s", type(exc).__name__)
             return
         logger.info("ai generation stream: client gone, answer kept as asset %s", self.asset.pk)

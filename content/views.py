@@ -198,7 +198,8 @@ class ContentGenerateView(JsonErrorsBeforeStream, APIView):
             "`metadata.ai` holds `{model, prompt, prompt_tokens, completion_tokens}`. Takes up "
             "to 45 s. Counts toward the plan's monthly quota (429 `quota_exceeded` once used "
             "up; failed generations do not count) and a per-user rate limit (429 `throttled`). "
-            "503 `service_unavailable` when the model is not configured or does not answer. "
+            "503 `service_unavailable` when the model is not configured or does not answer, "
+            "and when the month's AI budget is spent (until the month turns or it is raised). "
             "With `Accept: text/event-stream` the answer is streamed (the 200 response). "
             "With an API key, needs `content:write`."
         ),

@@ -163,25 +163,34 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     Each step answers the exceptions it knows and passes on the others; what no step knows is
     logged with its traceback and becomes a bare 500 ``internal_error``.
     """
+    response = _known_error_response(exc)
+    if response is None:
+        logger.exception("unhandled error in API view")
+        response = _internal_error()
+    return response
+
+
+def _known_error_response(exc: Exception) -> Response | None:
     exc = _as_drf_exception(exc)
     for step in (_domain_error, _bad_request, _api_exception, _database_error):
         response = step(exc)
         if response is not None:
             return response
-    logger.exception("unhandled error in API view")
-    return _internal_error()
+    return None
 
 
 def error_response_for(exc: Exception) -> Response:
-    """The answer ``exception_handler`` gives ``exc`` outside a view (a streamed answer's
-    ``error`` event carries its body)."""
-    return exception_handler(exc, {})
+    """The answer ``exception_handler`` gives ``exc``, for use outside a view (a streamed
+    answer's ``error`` event carries its body). An unexpected error is not logged here: the
+    caller logged it where it was caught, with its traceback."""
+    return _known_error_response(exc) or _internal_error()
 
 
 def _as_drf_exception(exc: Exception) -> Exception:
-    """Django's own 404 and 403 raised in a view, as DRF's."""
+    """Django's own 404 and 403 raised in a view: a 404 is ours (one message for every 404,
+    e.g. DRF's for an unknown ``?format=``), a 403 DRF's."""
     if isinstance(exc, Http404):
-        return drf.NotFound()
+        return NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return drf.PermissionDenied()
     return exc

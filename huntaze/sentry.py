@@ -95,5 +95,5 @@ def sentry_init(
 
 
 def sentry_flush(timeout: float = 2.0) -> None:
-    """Send what is queued (tests, management commands that exit at once)."""
+    """Send what is queued before the process moves on (the tests read the envelope)."""
     sentry_sdk.flush(timeout=timeout)

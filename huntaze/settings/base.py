@@ -357,7 +357,7 @@ AI_REQUEST_TIMEOUT_SECONDS = env.float("AI_REQUEST_TIMEOUT_SECONDS", default=15.
 AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
 AI_RETRY_BACKOFF_SECONDS = env.float("AI_RETRY_BACKOFF_SECONDS", default=0.5)
 AI_TOTAL_DEADLINE_SECONDS = env.float("AI_TOTAL_DEADLINE_SECONDS", default=45.0)
-# AI budget guard (content/budget.py, docs/operations.md): the month's estimated spend is the
+# AI budget guard (content/ai_usage.py, docs/operations.md): the month's estimated spend is the
 # recorded tokens at these prices. Defaults are GPT-4o's list prices (USD 2.50 per million input
 # tokens, 10.00 per million output tokens, Azure OpenAI standard and OpenAI alike). At 100 % of
 # AI_MONTHLY_BUDGET_USD generation answers 503 until the month turns; -1 means no budget.

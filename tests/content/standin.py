@@ -15,7 +15,9 @@ A request with ``"stream": true`` gets Azure's streamed answer instead (Server-S
 chunked): the text in ``stream_pieces`` pieces spread evenly over ``delay`` seconds (the first
 one after ``delay / stream_pieces``, or ``first_token_delay`` when set), then the usage chunk
 when ``stream_options.include_usage`` asks for it, then ``data: [DONE]``. Streamed modes:
-``success``, ``empty``, ``stream_cut`` (the connection drops after half the pieces) and
+``success``, ``empty``, ``stream_cut`` (the connection drops after half the pieces),
+``stream_stall`` (half the pieces, then no text, only SSE comments, until the client hangs
+up) and
 ``stream_filtered`` (half the pieces, then ``finish_reason: content_filter``); the error modes
 (``500``, ``429``, ``hang``, ``content_filter``) answer as above before any chunk.
 ``streams_finished`` counts the streams written to their end, ``streams_abandoned`` those the
@@ -181,7 +183,7 @@ class OpenAIStandIn:
             def _stream(self, mode: str, body: dict) -> None:
                 text = "" if mode == "empty" else standin.text
                 pieces = _split(text, standin.stream_pieces) if text else []
-                if mode in ("stream_cut", "stream_filtered"):
+                if mode in ("stream_cut", "stream_filtered", "stream_stall"):
                     pieces = pieces[: max(1, len(pieces) // 2)]
                 n = max(standin.stream_pieces, 1)
                 gap = standin.delay / n
@@ -200,6 +202,12 @@ class OpenAIStandIn:
                         delta = {"content": piece} if i else {"role": "assistant", "content": piece}
                         choice = {"index": 0, "delta": delta, "finish_reason": None}
                         self._event({**base, "choices": [choice]})
+                    if mode == "stream_stall":
+                        # No more text, only SSE comments (which clients ignore, so no read
+                        # timeout fires either) until the client hangs up, or for a minute.
+                        for _ in range(300):
+                            time.sleep(0.2)
+                            self._chunk(b": keep-alive\n\n")
                     if mode == "stream_cut":
                         self.wfile.flush()
                         self.connection.shutdown(2)  # mid-answer: no final chunk

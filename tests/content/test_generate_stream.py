@@ -7,11 +7,13 @@ other requests answered meanwhile) is in test_generate_server.py.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from content import services
-from content.models import AiUsage, ContentAsset, ContentType
-from content.selectors import ai_generations_this_month
+from content.models import AiBudgetMonth, AiUsage, ContentAsset, ContentType
+from content.selectors import ai_generations_this_month, usage_month
 from tests.conftest import assert_error
 from tests.content.sse import parse_events, text_of
 from tests.content.standin import COMPLETION_TEXT, MODEL
@@ -314,3 +316,35 @@ def test_the_format_query_parameter_is_not_an_override(client_for_user, ai_stand
         URL + "?format=AAA", {"type": "CAPTION", "prompt": PROMPT}, format="json"
     )
     assert response.status_code == 201
+
+
+def test_a_stream_that_stops_writing_is_cut_at_the_overall_deadline(
+    client_for_user, user, ai_standin, settings
+):
+    """Azure keeping the stream open without writing (comments only: no read timeout fires)
+    cannot stretch a generation past AI_TOTAL_DEADLINE_SECONDS."""
+    settings.AI_TOTAL_DEADLINE_SECONDS = 1.5
+    settings.AI_REQUEST_TIMEOUT_SECONDS = 15
+    ai_standin.default = "stream_stall"
+    started = time.monotonic()
+    events = read(stream(client_for_user))
+    elapsed = time.monotonic() - started
+    assert elapsed < 4, elapsed
+    assert events[-1][0] == "error"
+    assert events[-1][1]["error"]["code"] == "service_unavailable"
+    assert "delta" in [name for name, _ in events]
+    assert_nothing_counted(user)
+
+
+@pytest.mark.parametrize("mode", ["stream_cut", "stream_filtered"])
+def test_tokens_azure_wrote_before_a_failure_count_on_the_budget_not_the_quota(
+    client_for_user, user, ai_standin, mode
+):
+    """Azure bills what it wrote before the stream failed: the month's spend records it (the
+    budget guard must see it), while the creator gets their quota slot back."""
+    ai_standin.default = mode
+    assert read(stream(client_for_user))[-1][0] == "error"
+    assert_nothing_counted(user)
+    month = AiBudgetMonth.objects.get(month=usage_month())
+    assert month.completion_tokens > 0 and month.prompt_tokens > 0
+    assert month.in_flight == 0 and month.reserved_usd == 0
