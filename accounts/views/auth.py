@@ -184,7 +184,8 @@ class RefreshView(PublicAuthView):
 
 
 class SignOutView(PublicAuthView):
-    """Revoke the refresh token's family and clear the cookies. Idempotent: always 204."""
+    """Revoke the refresh token's family and clear the cookies. Idempotent: 204 for any token
+    string, known or not; a ``refresh`` that is not a sane string is a 400."""
 
     @extend_schema(
         tags=["auth"],
