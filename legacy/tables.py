@@ -16,7 +16,7 @@ from billing.models import SubscriptionRecord
 from invites.models import BetaInvite
 from legacy.importer import Run, unchanged_or_conflict
 from legacy.rules import email_owners, normalize_email
-from legacy.writer import INSERT, UPDATE, Planned, Target, existing_records
+from legacy.writer import Planned, Target, existing_records
 
 EMAIL_MAX = 254
 CODE_MAX = 64  # the longest invite code the API accepts (sign-up, invite check)
@@ -38,58 +38,12 @@ SUBSCRIPTIONS = Target(
         "created_at",
         "updated_at",
     ),
-    update_columns=(
-        "user_id",
-        "stripe_subscription_id",
-        "status",
-        "plan",
-        "current_period_start",
-        "current_period_end",
-        "cancel_at_period_end",
-        "last_event_at",
-        "created_at",
-        "updated_at",
-    ),
-    hash_columns=(
-        "user_id",
-        "stripe_subscription_id",
-        "status",
-        "plan",
-        "current_period_start",
-        "current_period_end",
-        "cancel_at_period_end",
-        "last_event_at",
-        "created_at",
-        "updated_at",
-    ),
 )
 CONTENT = Target(
     source="content_assets",
     table="content_assets",
     columns=(
         "id",
-        "user_id",
-        "title",
-        "content",
-        "type",
-        "category",
-        "tags",
-        "metadata",
-        "created_at",
-        "updated_at",
-    ),
-    update_columns=(
-        "user_id",
-        "title",
-        "content",
-        "type",
-        "category",
-        "tags",
-        "metadata",
-        "created_at",
-        "updated_at",
-    ),
-    hash_columns=(
         "user_id",
         "title",
         "content",
@@ -246,12 +200,11 @@ def import_subscriptions(run: Run) -> None:
                 f"{expected_plan}; both imported as they are, the next Stripe event settles it",
             )
         planned.append(
-            Planned(
+            Planned.of(
                 legacy_id=legacy_id,
                 source_hash=source_hash,
-                op=UPDATE if record else INSERT,
+                record=record,
                 values=(
-                    uuid.UUID(record[0]) if record else uuid.uuid4(),
                     owner.user_id,
                     stripe_id,
                     status,
@@ -265,7 +218,6 @@ def import_subscriptions(run: Run) -> None:
                     row[8],
                     row[9],
                 ),
-                expected_hash=record[4] if record else None,
             )
         )
     written = run.write(SUBSCRIPTIONS, planned)
@@ -309,12 +261,11 @@ def _content_batch(run: Run, rows: list[tuple]) -> None:
                 f"metadata is a JSON {metadata_type}, not an object; imported as it is",
             )
         planned.append(
-            Planned(
+            Planned.of(
                 legacy_id=legacy_id,
                 source_hash=source_hash,
-                op=UPDATE if record else INSERT,
+                record=record,
                 values=(
-                    uuid.UUID(record[0]) if record else uuid.uuid4(),
                     owner.user_id,
                     title,
                     content,
@@ -325,7 +276,6 @@ def _content_batch(run: Run, rows: list[tuple]) -> None:
                     created,
                     updated,
                 ),
-                expected_hash=record[4] if record else None,
             )
         )
     written = run.write(CONTENT, planned)
@@ -402,12 +352,11 @@ def import_invites(run: Run) -> None:
                 "address)",
             )
         planned.append(
-            Planned(
+            Planned.of(
                 legacy_id=legacy_id,
                 source_hash=source_hash,
-                op=UPDATE if record else INSERT,
+                record=record,
                 values=(
-                    uuid.UUID(record[0]) if record else uuid.uuid4(),
                     email,
                     code,
                     used_at,
@@ -420,7 +369,6 @@ def import_invites(run: Run) -> None:
                     created,
                     max(created, used_at) if used_at else created,
                 ),
-                expected_hash=record[4] if record else None,
             )
         )
     written = run.write(INVITES, planned)

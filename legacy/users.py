@@ -32,7 +32,7 @@ from accounts.services.users import user_soft_delete
 from legacy.importer import Owner, Run, unchanged_or_conflict
 from legacy.models import LegacyRecord
 from legacy.rules import deleted_email_placeholder, email_owners, emails_taken, normalize_email
-from legacy.writer import INSERT, UPDATE, Planned, Target, existing_records, record_merged
+from legacy.writer import Planned, Target, existing_records, record_merged
 
 EMAIL_MAX = 254
 SOCIAL_UID_MAX = 191
@@ -248,12 +248,12 @@ def import_users(run: Run) -> None:
             deleted_email_placeholder(user=SimpleNamespace(pk=owner.user_id)) if deleted else email
         )
         planned.append(
-            Planned(
+            Planned.of(
                 legacy_id=legacy_id,
                 source_hash=source_hash,
-                op=UPDATE if record else INSERT,
+                record=record,
+                object_id=owner.user_id,
                 values=(
-                    owner.user_id,
                     user_email,
                     name,
                     avatar,
@@ -266,7 +266,6 @@ def import_users(run: Run) -> None:
                     created,
                     updated,
                 ),
-                expected_hash=record[4] if record else None,
             )
         )
     written = run.write(USERS, planned, after_write=_email_addresses)

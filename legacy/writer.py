@@ -8,6 +8,7 @@ database's reason and the rest of the batch still lands.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +27,16 @@ class Target:
     source: str  # the legacy table (the LegacyRecord ``source``)
     table: str
     columns: tuple[str, ...]  # written on insert; the first is the primary key ``id``
-    update_columns: tuple[str, ...]  # set on update
-    hash_columns: tuple[str, ...]  # what "changed here since the import" compares
+    # Set on update, and what "changed here since the import" compares: every column but the
+    # id unless said otherwise.
+    update_columns: tuple[str, ...] = ()
+    hash_columns: tuple[str, ...] = ()
     update_expressions: dict[str, str] | None = None  # column -> SQL over ``t`` and ``s``
+
+    def __post_init__(self) -> None:
+        for name in ("update_columns", "hash_columns"):
+            if not getattr(self, name):
+                object.__setattr__(self, name, self.columns[1:])
 
     @property
     def stage(self) -> str:
@@ -50,6 +58,28 @@ class Planned:
     @property
     def object_id(self):
         return self.values[0]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        legacy_id: str,
+        source_hash: str,
+        record: tuple | None,
+        values: tuple[Any, ...],
+        object_id: Any = None,
+    ) -> Planned:
+        """A new row (no ``record`` from ``existing_records``: a new id unless ``object_id`` is
+        given) or an update of the row an earlier run made; ``values`` follow the id."""
+        if object_id is None:
+            object_id = uuid.UUID(record[0]) if record else uuid.uuid4()
+        return cls(
+            legacy_id=legacy_id,
+            source_hash=source_hash,
+            op=UPDATE if record else INSERT,
+            values=(object_id, *values),
+            expected_hash=record[4] if record else None,
+        )
 
 
 @dataclass
