@@ -10,8 +10,8 @@
   breadcrumb).
 - **Each report carries its ``request_id``** as a tag (the ``X-Request-Id`` of the response and
   of the JSON log lines), read from the request's context when the event is built.
-- **Nothing personal or secret**: ``send_default_pii=False`` (no user, IP, cookies), no local
-  variables (a credential in a variable with a neutral name, such as a refresh token in
+- **Nothing personal or secret**: the SDK's default (``send_default_pii`` unset: no user, IP,
+  cookies), no local variables (a credential in a variable with a neutral name, such as a refresh token in
   ``raw``, could not be recognised), the request reduced to its method, its path (no query
   string) and a few harmless headers (no body: a refresh token travels in a field called
   ``refresh``), and ``before_send`` runs the whole event through the log scrubber
@@ -82,7 +82,9 @@ def sentry_init(
         environment=environment,
         release=release or None,
         traces_sample_rate=traces_sample_rate,
-        send_default_pii=False,
+        # No user, IP or cookies: send_default_pii left unset is off (sentry-sdk 2.75 deprecates
+        # the option for data_collection, which when unset keeps that default); the
+        # tests/observability Sentry tests read the envelopes and fail on any of them.
         include_local_variables=False,
         max_request_body_size="never",
         before_send=before_send,
