@@ -654,10 +654,13 @@ def format_run(result: dict) -> str:
     m = result["mix"]
     rows = [
         f"== {result['server']}: {' '.join(result['command'])}",
-        f"saturated: {result['clients']} clients back to back (mix: {_secs(result, 'mix')})."
-        " x plain, x floor: req/s ÷ the req/s of PLAIN (Django before the middleware) and of",
-        "FLOOR (one-row DRF view, product middleware), same server, same run; for a row of the mix,"
-        " its share of the mix's req/s (the rows add up to OVERALL).",
+        f"saturated: {result['clients']} clients back to back; mix {_secs(result, 'mix')},"
+        f" floor {_secs(result, 'floor')}, plain {_secs(result, 'plain')}",
+        "x plain, x floor: req/s ÷ the req/s of PLAIN (Django, before the middleware) and of FLOOR",
+        "(one-row DRF view through the product's middleware), same server, same run; for a row of"
+        " the mix,",
+        "its share of the mix's req/s (the rows add up to OVERALL): what an endpoint costs by itself"
+        " is under 'alone'",
         HEAD,
         "-" * len(HEAD),
     ]
@@ -761,7 +764,7 @@ def format_side_by_side(runs: list[dict]) -> str:
             + "".join(f" {cell((r.get('alone') or {}).get(k))}" for r in runs)
         )
     rows.append(
-        f"{'think time (p95 ms)':<34}"
+        f"{'think time':<34}"
         + "".join(f" {cell((r.get('think_time') or {}).get('overall'))}" for r in runs)
     )
 
