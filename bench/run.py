@@ -8,9 +8,13 @@
 3. The server exactly as the Procfile's ``web:`` line, production settings (DJANGO_DEBUG=false,
    a generated secret key, SECURE_SSL_REDIRECT on, TRUSTED_PROXY_COUNT=1), loopback, with
    ``DJANGO_SETTINGS_MODULE=bench.settings`` so the same server instance also serves the floor.
-4. Phases on that one server: every client signs in once; warm-up + measured window of the
-   creator mix; then warm-up + measured window of the floor. A sampler counts the app's
-   PostgreSQL connections (pg_stat_activity) every 100 ms throughout.
+4. Phases on that one server: every client signs in once; then, each a warm-up + a measured
+   window: the creator mix (saturated), the floor (``/bench/floor/<id>``: one-row DRF view through
+   the product's middleware), the plain floor (``/bench/plain``: Django answering before the
+   middleware, bench/middleware.py), each ``BENCH_ALONE`` endpoint alone, and the think-time
+   scenario (the mix, ``BENCH_THINK_SECONDS`` between a creator's requests). Every row is
+   reported as a ratio to both floors. A sampler counts the app's PostgreSQL connections
+   (pg_stat_activity) every 100 ms throughout.
 5. The table, then bench-results.json; everything started is stopped, also on Ctrl-C or error.
 
 6. The slow-model scenario (bench/slow_model.py) on the same server: a local Azure stand-in that
