@@ -2,9 +2,11 @@
 
 Each client is one creator with its own loopback connection and its own ``X-Forwarded-For``
 address (the server trusts one proxy hop, so rate limits are per simulated client, as behind the
-load balancer). A client signs in once, then loops over the weighted mix with no think time
-(``BENCH_THINK_MS`` adds some): the server is saturated, as with ``wrk``, and we measure its
-capacity. Only requests that start and finish inside the measured window are counted.
+load balancer). A client signs in once, then loops over the weighted mix (or one endpoint: a
+floor, or an endpoint alone) with no think time (``BENCH_THINK_MS`` adds some): the server is
+saturated, as with ``wrk``, and we measure its capacity. Only requests that start and finish
+inside the measured window are counted. The think-time scenario (bench/run.py) runs the same
+loop with a pause of about a second after each response: there we measure what a creator waits.
 """
 
 from __future__ import annotations
@@ -38,7 +40,26 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "subscription": ("GET", "/api/billing/subscription"),
     "health": ("GET", "/api/health"),
     "floor": ("GET", "/bench/floor/{id}"),
+    "plain": ("GET", "/bench/plain"),
 }
+
+# The phases that are not the mix: the two floors (bench/views.py, bench/middleware.py).
+FLOORS = ("floor", "plain")
+# What can run alone (one endpoint, every client, back to back; BENCH_ALONE): every endpoint of
+# the creator mix except refresh (paced under its per-IP rate limit, so never saturating) and
+# delete (it needs an asset the client created first).
+ALONE_CAPABLE = (
+    "profile",
+    "me",
+    "content_list",
+    "content_list_type",
+    "content_list_tag",
+    "content_list_q",
+    "content_detail",
+    "content_create",
+    "content_update",
+    "subscription",
+)
 
 # A creator's session: mostly reads of their own content, some writes, the dashboard's profile
 # and subscription, an occasional token refresh (paced, see REFRESH_MIN_INTERVAL).
@@ -71,7 +92,7 @@ def parse_mix(spec: str) -> dict[str, float]:
     for item in spec.split(","):
         name, _, weight = item.partition("=")
         name = name.strip()
-        if name not in ENDPOINTS or name in ("signin", "floor"):
+        if name not in ENDPOINTS or name in ("signin", *FLOORS):
             raise ValueError(f"unknown mix entry {name!r}; known: {sorted(ENDPOINTS)}")
         mix[name] = float(weight or 1)
     if not mix or sum(mix.values()) <= 0:
@@ -322,6 +343,9 @@ class Driver:
         path = f"/bench/floor/{self.rng.choice(self.all_asset_ids)}"
         await self._call(client, "floor", "GET", path)
 
+    async def op_plain(self, client: Client) -> None:
+        await self._call(client, "plain", "GET", "/bench/plain")
+
     # --- phases ----------------------------------------------------------------------------
     async def sign_in_all(self) -> dict:
         recorder = Recorder()
@@ -336,10 +360,20 @@ class Driver:
         return result
 
     async def run(
-        self, *, warmup: float, duration: float, floor: bool = False, keep_late: bool = False
+        self,
+        *,
+        warmup: float,
+        duration: float,
+        only: str | None = None,
+        think: float | None = None,
+        keep_late: bool = False,
     ) -> float:
-        """Drive the mix (or the floor) for warmup + duration; return the measured seconds.
+        """Drive the mix for warmup + duration; return the measured seconds.
 
+        ``only``: one endpoint instead of the mix (``"floor"``, ``"plain"``, or an endpoint run
+        alone, ``ALONE_CAPABLE``). ``think``: seconds a client waits after each response
+        (uniform in 0.5 to 1.5 times think; default ``BENCH_THINK_MS``); with think time every
+        client first waits a random fraction of it, so the clients are not in step.
         ``keep_late``: also count the requests started in the window that end after it (a
         server that stalls shows as slow requests, not as no requests)."""
         self.recorder = Recorder()
@@ -347,19 +381,22 @@ class Driver:
         t0 = start + warmup
         t1 = t0 + duration
         self.recorder.window(t0, float("inf") if keep_late else t1)
-        step = self._floor_step if floor else self.step
+        step = self.step if only is None else getattr(self, "op_" + only)
+        think = self.think if think is None else think
+
+        async def pause(seconds: float) -> None:
+            await asyncio.sleep(max(0.0, min(seconds, t1 - time.perf_counter())))
 
         async def loop(client: Client) -> None:
+            if think:
+                await pause(think * self.rng.random())
             while time.perf_counter() < t1:
                 await step(client)
-                if self.think:
-                    await asyncio.sleep(self.think * (0.5 + self.rng.random()))
+                if think:
+                    await pause(think * (0.5 + self.rng.random()))
 
         await asyncio.gather(*(loop(c) for c in self.clients))
         return duration
-
-    async def _floor_step(self, client: Client) -> None:
-        await self.op_floor(client)
 
     def close(self) -> None:
         for c in self.clients:

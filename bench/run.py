@@ -8,9 +8,13 @@
 3. The server exactly as the Procfile's ``web:`` line, production settings (DJANGO_DEBUG=false,
    a generated secret key, SECURE_SSL_REDIRECT on, TRUSTED_PROXY_COUNT=1), loopback, with
    ``DJANGO_SETTINGS_MODULE=bench.settings`` so the same server instance also serves the floor.
-4. Phases on that one server: every client signs in once; warm-up + measured window of the
-   creator mix; then warm-up + measured window of the floor. A sampler counts the app's
-   PostgreSQL connections (pg_stat_activity) every 100 ms throughout.
+4. Phases on that one server: every client signs in once; then, each a warm-up + a measured
+   window: the creator mix (saturated), the floor (``/bench/floor/<id>``: one-row DRF view through
+   the product's middleware), the plain floor (``/bench/plain``: Django answering before the
+   middleware, bench/middleware.py), each ``BENCH_ALONE`` endpoint alone, and the think-time
+   scenario (the mix, ``BENCH_THINK_SECONDS`` between a creator's requests). Every row is
+   reported as a ratio to both floors. A sampler counts the app's PostgreSQL connections
+   (pg_stat_activity) every 100 ms throughout.
 5. The table, then bench-results.json; everything started is stopped, also on Ctrl-C or error.
 
 6. The slow-model scenario (bench/slow_model.py) on the same server: a local Azure stand-in that
@@ -41,7 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
 
 from bench import slow_model
-from bench.driver import ENDPOINTS, Driver, parse_mix, summarize
+from bench.driver import ALONE_CAPABLE, ENDPOINTS, Driver, parse_mix, summarize
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -59,6 +63,14 @@ class Config:
     warmup: float
     floor_duration: float
     floor_warmup: float
+    plain_duration: float
+    plain_warmup: float
+    alone: list[str]
+    alone_duration: float
+    alone_warmup: float
+    think_seconds: float
+    think_duration: float
+    think_warmup: float
     creators: int
     assets: int
     invites: int
@@ -81,12 +93,22 @@ class Config:
         for s in servers_list:
             if s not in SERVER_MODELS:
                 raise SystemExit(f"BENCH_SERVERS: unknown server {s!r} (one of {SERVER_MODELS})")
+        floor_duration = _env_float("BENCH_FLOOR_DURATION", min(duration, 20))
+        floor_warmup = _env_float("BENCH_FLOOR_WARMUP", min(warmup, 3))
         return cls(
             clients=int(os.environ.get("BENCH_CLIENTS", 50)),
             duration=duration,
             warmup=warmup,
-            floor_duration=_env_float("BENCH_FLOOR_DURATION", min(duration, 30)),
-            floor_warmup=_env_float("BENCH_FLOOR_WARMUP", min(warmup, 5)),
+            floor_duration=floor_duration,
+            floor_warmup=floor_warmup,
+            plain_duration=_env_float("BENCH_PLAIN_DURATION", floor_duration),
+            plain_warmup=_env_float("BENCH_PLAIN_WARMUP", floor_warmup),
+            alone=parse_alone(os.environ.get("BENCH_ALONE", "profile,content_detail")),
+            alone_duration=_env_float("BENCH_ALONE_DURATION", min(duration, 10)),
+            alone_warmup=_env_float("BENCH_ALONE_WARMUP", min(warmup, 2)),
+            think_seconds=_env_float("BENCH_THINK_SECONDS", 1),
+            think_duration=_env_float("BENCH_THINK_DURATION", min(duration, 20)),
+            think_warmup=_env_float("BENCH_THINK_WARMUP", min(warmup, 3)),
             creators=int(os.environ.get("BENCH_CREATORS", 50)),
             assets=int(os.environ.get("BENCH_ASSETS", 200)),
             invites=int(os.environ.get("BENCH_INVITES", 100)),
@@ -100,6 +122,21 @@ class Config:
             refresh_min_interval=_env_float("BENCH_REFRESH_INTERVAL", 2.0),
             keep_db=os.environ.get("BENCH_KEEP_DB", "") in ("1", "true", "yes"),
         )
+
+
+def parse_alone(spec: str) -> list[str]:
+    """``BENCH_ALONE``: endpoints measured one at a time; ``all`` = every one that can be
+    (``ALONE_CAPABLE``), empty or ``none`` = none."""
+    spec = spec.replace(" ", "")
+    if spec in ("", "none", "0"):
+        return []
+    if spec == "all":
+        return list(ALONE_CAPABLE)
+    names = spec.split(",")
+    for name in names:
+        if name not in ALONE_CAPABLE:
+            raise SystemExit(f"BENCH_ALONE: {name!r} cannot run alone (one of {ALONE_CAPABLE})")
+    return names
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -373,52 +410,101 @@ def run_server_model(
             "command": server.argv[1:],
             "server_pid": server.proc.pid,
             "workers": cfg.workers,
+            "clients": cfg.clients,
+            # [warm-up, measured] seconds of each phase
+            "phase_seconds": {
+                "mix": [cfg.warmup, cfg.duration],
+                "floor": [cfg.floor_warmup, cfg.floor_duration],
+                "plain": [cfg.plain_warmup, cfg.plain_duration],
+                "alone": [cfg.alone_warmup, cfg.alone_duration],
+                "think": [cfg.think_warmup, cfg.think_duration],
+            },
         }
         if model in ("gthread", "granian"):
             result["threads"] = cfg.threads if model == "gthread" else min(cfg.threads, 2)
 
+        async def measure(
+            phase: str,
+            label: str,
+            *,
+            warmup: float,
+            duration: float,
+            only: str | None = None,
+            think: float | None = None,
+        ) -> dict:
+            """One phase on this server: warm-up (not counted) + measured window, with the
+            driver's and the server's CPU over the window; the summary of what was measured."""
+            print(f"[bench] {model}: {label}, {warmup:g} s warm-up + {duration:g} s")
+            sampler.phase = phase + "_warmup"
+            opened = driver.connections_opened()
+            warm = asyncio.create_task(asyncio.sleep(warmup))
+            # With think time a request started in the window counts even if it ends after it:
+            # a stall shows as a slow request, not as a missing one.
+            run = asyncio.create_task(
+                driver.run(
+                    warmup=warmup, duration=duration, only=only, think=think, keep_late=bool(think)
+                )
+            )
+            await warm
+            sampler.phase = phase
+            cpu0, srv0, t0 = time.process_time(), server.cpu_seconds(), time.perf_counter()
+            seconds = await run
+            wall = time.perf_counter() - t0
+            cpu1, srv1 = time.process_time(), server.cpu_seconds()
+            summary = summarize(driver.recorder, seconds, [only] if only else list(mix))
+            if only:
+                summary = summary["endpoints"][only]
+            summary["driver_cpu_cores"] = round((cpu1 - cpu0) / wall, 2)
+            if srv0 is not None and srv1 is not None:
+                summary["server_cpu_cores"] = round((srv1 - srv0) / wall, 2)
+            # TCP connections the clients opened in this phase, warm-up included.
+            summary["connections_opened"] = driver.connections_opened() - opened
+            driver.close()
+            return summary
+
         async def phases() -> None:
             sampler.phase = "signin"
             result["signin"] = await driver.sign_in_all()
-            print(f"[bench] {model}: mix, {cfg.warmup:g} s warm-up + {cfg.duration:g} s")
-            sampler.phase = "mix_warmup"
-            warm = asyncio.create_task(asyncio.sleep(cfg.warmup))
-            run = asyncio.create_task(driver.run(warmup=cfg.warmup, duration=cfg.duration))
-            await warm
-            sampler.phase = "mix"
-            cpu0, srv0, t0 = time.process_time(), server.cpu_seconds(), time.perf_counter()
-            seconds = await run
-            wall = time.perf_counter() - t0
-            cpu1, srv1 = time.process_time(), server.cpu_seconds()
-            result["mix"] = summarize(driver.recorder, seconds, list(mix))
+            result["mix"] = await measure(
+                "mix", "creator mix, saturated", warmup=cfg.warmup, duration=cfg.duration
+            )
             result["mix"]["weights"] = mix
-            result["mix"]["driver_cpu_cores"] = round((cpu1 - cpu0) / wall, 2)
-            if srv0 is not None and srv1 is not None:
-                result["mix"]["server_cpu_cores"] = round((srv1 - srv0) / wall, 2)
-            result["mix"]["connections_opened"] = driver.connections_opened()
-            driver.close()
-            if cfg.floor_duration <= 0:
-                return
-            print(
-                f"[bench] {model}: floor, {cfg.floor_warmup:g} s warm-up + {cfg.floor_duration:g} s"
-            )
-            sampler.phase = "floor_warmup"
-            warm = asyncio.create_task(asyncio.sleep(cfg.floor_warmup))
-            run = asyncio.create_task(
-                driver.run(warmup=cfg.floor_warmup, duration=cfg.floor_duration, floor=True)
-            )
-            await warm
-            sampler.phase = "floor"
-            cpu0, srv0, t0 = time.process_time(), server.cpu_seconds(), time.perf_counter()
-            seconds = await run
-            wall = time.perf_counter() - t0
-            cpu1, srv1 = time.process_time(), server.cpu_seconds()
-            floor = summarize(driver.recorder, seconds, ["floor"])["endpoints"]["floor"]
-            floor["driver_cpu_cores"] = round((cpu1 - cpu0) / wall, 2)
-            if srv0 is not None and srv1 is not None:
-                floor["server_cpu_cores"] = round((srv1 - srv0) / wall, 2)
-            result["floor"] = floor
-            driver.close()
+            if cfg.floor_duration > 0:
+                result["floor"] = await measure(
+                    "floor",
+                    "floor (DRF one-row view, product middleware)",
+                    warmup=cfg.floor_warmup,
+                    duration=cfg.floor_duration,
+                    only="floor",
+                )
+            if cfg.plain_duration > 0:
+                result["plain"] = await measure(
+                    "plain",
+                    "plain floor (Django, first middleware)",
+                    warmup=cfg.plain_warmup,
+                    duration=cfg.plain_duration,
+                    only="plain",
+                )
+            if cfg.alone_duration > 0 and cfg.alone:
+                result["alone"] = {}
+                for name in cfg.alone:
+                    result["alone"][name] = await measure(
+                        "alone",
+                        f"{' '.join(ENDPOINTS[name])} alone",
+                        warmup=cfg.alone_warmup,
+                        duration=cfg.alone_duration,
+                        only=name,
+                    )
+            if cfg.think_duration > 0 and cfg.think_seconds > 0:
+                think = await measure(
+                    "think",
+                    f"think time ({cfg.think_seconds:g} s between requests)",
+                    warmup=cfg.think_warmup,
+                    duration=cfg.think_duration,
+                    think=cfg.think_seconds,
+                )
+                think.update(clients=cfg.clients, think_seconds=cfg.think_seconds)
+                result["think_time"] = think
 
         async def phases_and_slow_model() -> None:
             await phases()
@@ -442,31 +528,95 @@ def run_server_model(
         if server is not None:
             server.stop()
     peaks = sampler.peaks
+
+    def peak(phase: str) -> int:
+        return max(peaks.get(phase, 0), peaks.get(phase + "_warmup", 0))
+
     result["pg_connections"] = {
         "peak": max(peaks.values(), default=0),
-        "peak_mix": max(peaks.get("mix", 0), peaks.get("mix_warmup", 0)),
-        "peak_floor": max(peaks.get("floor", 0), peaks.get("floor_warmup", 0)),
+        "peak_mix": peak("mix"),
+        "peak_floor": peak("floor"),
+        "peak_plain": peak("plain"),
+        "peak_alone": peak("alone"),
+        "peak_think": peak("think"),
         "samples": sampler.samples,
     }
-    floor = result.get("floor")
-    mix_rps = result["mix"]["overall"]["rps"]
-    result["ratio_mix_to_floor"] = (
-        round(mix_rps / floor["rps"], 3) if floor and floor["rps"] else None
-    )
+    add_ratios(result)
     result["targets"] = targets(result)
     return result
 
 
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def add_ratios(result: dict) -> None:
+    """``x_plain`` / ``x_floor`` on every measured row: its req/s ÷ the plain floor's / the
+    floor's req/s, same server, same run. For a row of the mix that is its share of the mix's
+    throughput (the rows add up to the mix's ratio); for the mix, a floor or an endpoint alone it
+    is the capacity ratio the issue's targets are written in."""
+    plain = (result.get("plain") or {}).get("rps")
+    floor = (result.get("floor") or {}).get("rps")
+    mix = result["mix"]
+    rows = [*mix["endpoints"].values(), mix["overall"], *(result.get("alone") or {}).values()]
+    rows += [result[k] for k in ("floor", "plain") if result.get(k)]
+    for row in rows:
+        row["x_plain"] = _ratio(row["rps"], plain)
+        row["x_floor"] = _ratio(row["rps"], floor)
+    alone = result.get("alone") or {}
+    result["ratio_mix_to_floor"] = mix["overall"]["x_floor"]
+    result["ratio_mix_to_plain"] = mix["overall"]["x_plain"]
+    result["ratio_floor_to_plain"] = _ratio(floor, plain)
+    result["ratio_profile_alone_to_plain"] = (alone.get("profile") or {}).get("x_plain")
+    result["ratio_content_detail_alone_to_plain"] = (alone.get("content_detail") or {}).get(
+        "x_plain"
+    )
+
+
+# The issue's targets (17: the cost of a request; 8: the first benchmark), printed in two lines.
+ISSUE_17_TARGETS = (
+    "mix_at_least_15pct_of_plain",
+    "profile_alone_at_least_12pct_of_plain",
+    "think_time_p95_under_20ms",
+    "zero_errors",
+    "at_most_10_pg_connections",
+)
+ISSUE_8_TARGETS = (
+    "every_endpoint_p95_under_500ms",
+    "overall_p95_under_100ms",
+    "mix_at_least_60pct_of_floor",
+)
+
+
+def _at_least(ratio: float | None, bar: float) -> bool | None:
+    return None if ratio is None else ratio >= bar
+
+
+def total_errors(result: dict) -> int:
+    """Errors of every phase but the slow-model scenario's (it reports its own)."""
+    phases = [result["signin"], result["mix"]["overall"], *(result.get("alone") or {}).values()]
+    phases += [result[k] for k in ("floor", "plain") if result.get(k)]
+    if result.get("think_time"):
+        phases.append(result["think_time"]["overall"])
+    return sum(p["errors"] for p in phases)
+
+
 def targets(result: dict) -> dict:
+    """Each target: True (met), False (missed) or None (its phase was skipped)."""
     mix = result["mix"]
     worst = max((e["p95_ms"] for e in mix["endpoints"].values() if e["requests"]), default=0.0)
-    ratio = result.get("ratio_mix_to_floor")
+    think = result.get("think_time")
     return {
-        "zero_errors": mix["overall"]["errors"] == 0 and result["signin"]["errors"] == 0,
+        "mix_at_least_15pct_of_plain": _at_least(result["ratio_mix_to_plain"], 0.15),
+        "profile_alone_at_least_12pct_of_plain": _at_least(
+            result["ratio_profile_alone_to_plain"], 0.12
+        ),
+        "think_time_p95_under_20ms": None if not think else think["overall"]["p95_ms"] < 20,
+        "zero_errors": total_errors(result) == 0,
+        "at_most_10_pg_connections": result["pg_connections"]["peak"] <= 10,
         "every_endpoint_p95_under_500ms": worst < 500,
         "overall_p95_under_100ms": mix["overall"]["p95_ms"] < 100,
-        "mix_at_least_60pct_of_floor": ratio is not None and ratio >= 0.6,
-        "at_most_10_pg_connections": result["pg_connections"]["peak"] <= 10,
+        "mix_at_least_60pct_of_floor": _at_least(result["ratio_mix_to_floor"], 0.6),
     }
 
 
@@ -477,45 +627,119 @@ def _errors_text(e: dict) -> str:
     return f"{e['errors']} (" + ", ".join(f"{k} x{v}" for k, v in e["error_statuses"].items()) + ")"
 
 
-def format_run(result: dict) -> str:
-    rows = [f"== {result['server']}: {' '.join(result['command'])}"]
-    head = f"{'endpoint':<34} {'req':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  errors"
-    rows += [head, "-" * len(head)]
+def _x(value: float | None) -> str:
+    return f"{value:>8.3f}" if value is not None else f"{'-':>8}"
 
-    def line(label: str, e: dict) -> str:
-        return (
-            f"{label:<34} {e['requests']:>7} {e['rps']:>8.1f} {e['p50_ms']:>8.1f}"
-            f" {e['p95_ms']:>8.1f} {e['p99_ms']:>8.1f}  {_errors_text(e)}"
-        )
 
-    s = result["signin"]
-    rows.append(line("POST /api/auth/signin (once each)", s))
-    for e in result["mix"]["endpoints"].values():
-        rows.append(line(e["path"], e))
-    rows.append("-" * len(head))
-    rows.append(line("OVERALL mix", result["mix"]["overall"]))
-    if result.get("floor"):
-        rows.append(line("FLOOR GET /bench/floor/{id}", result["floor"]))
-    ratio = result.get("ratio_mix_to_floor")
-    pg = result["pg_connections"]
-    m = result["mix"]
-    rows.append("")
-    rows.append(
-        f"mix / floor throughput: {ratio if ratio is not None else 'n/a'}"
-        f"    peak PostgreSQL connections: {pg['peak']} (mix {pg['peak_mix']},"
-        f" floor {pg['peak_floor']}; {pg['samples']} samples)"
+def _yes(value: bool | None) -> str:
+    return "n/a" if value is None else ("yes" if value else "NO")
+
+
+HEAD = (
+    f"{'endpoint':<34} {'req':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    f" {'x plain':>8} {'x floor':>8}  errors"
+)
+
+
+def _line(label: str, e: dict) -> str:
+    return (
+        f"{label:<34} {e['requests']:>7} {e['rps']:>8.1f} {e['p50_ms']:>8.1f}"
+        f" {e['p95_ms']:>8.1f} {e['p99_ms']:>8.1f} {_x(e.get('x_plain'))} {_x(e.get('x_floor'))}"
+        f"  {_errors_text(e)}"
     )
-    cpu = f"driver CPU {m['driver_cpu_cores']} cores"
-    if "server_cpu_cores" in m:
-        cpu += f", server CPU {m['server_cpu_cores']} cores"
-    rows.append(f"during the mix: {cpu}; {m['connections_opened']} TCP connections opened")
+
+
+def _secs(result: dict, phase: str) -> str:
+    warmup, duration = result["phase_seconds"][phase]
+    return f"{warmup:g} s warm-up + {duration:g} s"
+
+
+def format_run(result: dict) -> str:
+    m = result["mix"]
+    rows = [
+        f"== {result['server']}: {' '.join(result['command'])}",
+        f"saturated: {result['clients']} clients back to back; mix {_secs(result, 'mix')},"
+        f" floor {_secs(result, 'floor')}, plain {_secs(result, 'plain')}",
+        "x plain, x floor: req/s ÷ the req/s of PLAIN (Django, before the middleware) and of FLOOR",
+        "(one-row DRF view through the product's middleware), same server, same run; for a row of"
+        " the mix,",
+        "its share of the mix's req/s (the rows add up to OVERALL): what an endpoint costs by itself"
+        " is under 'alone'",
+        HEAD,
+        "-" * len(HEAD),
+    ]
+    rows.append(_line("POST /api/auth/signin (once each)", result["signin"]))
+    for e in m["endpoints"].values():
+        rows.append(_line(e["path"], e))
+    rows.append("-" * len(HEAD))
+    rows.append(_line("OVERALL mix", m["overall"]))
+    if result.get("floor"):
+        rows.append(_line("FLOOR GET /bench/floor/{id}", result["floor"]))
+    if result.get("plain"):
+        rows.append(_line("PLAIN GET /bench/plain", result["plain"]))
+    if result.get("alone"):
+        rows += [
+            "",
+            f"alone: one endpoint at a time, {result['clients']} clients back to back,"
+            f" {_secs(result, 'alone')} each (x plain: what the endpoint costs by itself)",
+        ]
+        rows += [_line(e["path"], e) for e in result["alone"].values()]
+    think = result.get("think_time")
+    if think:
+        o = think["overall"]
+        slowest = max(
+            (e for e in think["endpoints"].values() if e["requests"]),
+            key=lambda e: e["p95_ms"],
+            default=None,
+        )
+        rows += [
+            "",
+            f"think time: {think['clients']} creators on the mix, {think['think_seconds']:g} s"
+            f" between requests (0.5-1.5x), {_secs(result, 'think')}: what a creator waits",
+            f"{'':<34} {'req':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            f" {'max ms':>8}  errors",
+            f"{'think time, all requests':<34} {o['requests']:>7} {o['rps']:>8.1f}"
+            f" {o['p50_ms']:>8.1f} {o['p95_ms']:>8.1f} {o['p99_ms']:>8.1f} {o['max_ms']:>8.1f}"
+            f"  {_errors_text(o)}",
+        ]
+        if slowest is not None:
+            rows.append(f"slowest endpoint at p95: {slowest['path']} {slowest['p95_ms']:.1f} ms")
+    pg = result["pg_connections"]
+    rows += [
+        "",
+        f"ratios: mix {_x(result['ratio_mix_to_plain']).strip()} x plain (target >= 0.15),"
+        f" {_x(result['ratio_mix_to_floor']).strip()} x floor;"
+        f" profile alone {_x(result['ratio_profile_alone_to_plain']).strip()} x plain"
+        " (target >= 0.12);"
+        f" floor {_x(result['ratio_floor_to_plain']).strip()} x plain",
+        f"peak PostgreSQL connections: {pg['peak']} (mix {pg['peak_mix']},"
+        f" floor {pg['peak_floor']}, plain {pg['peak_plain']}, alone {pg['peak_alone']},"
+        f" think time {pg['peak_think']}; {pg['samples']} samples every 100 ms)",
+    ]
+    cpu = []
+    for label, phase in (
+        ("mix", m),
+        ("floor", result.get("floor")),
+        ("plain", result.get("plain")),
+        ("think time", think),
+    ):
+        if phase:
+            cpu.append(
+                f"{label} {phase['driver_cpu_cores']} / {phase.get('server_cpu_cores', '?')}"
+            )
+    rows.append(
+        "CPU cores (driver / server): "
+        + ", ".join(cpu)
+        + f"; TCP connections opened during the mix: {m['connections_opened']}"
+    )
+    s = result["signin"]
     if s.get("fallback_tokens_used"):
         rows.append(
             f"note: sign-in failed for {s['fallback_tokens_used']} clients; they used a seeded token"
         )
-    rows.append(
-        "targets: " + ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in result["targets"].items())
-    )
+    t = result["targets"]
+    rows.append("targets (issue 17): " + ", ".join(f"{k}={_yes(t[k])}" for k in ISSUE_17_TARGETS))
+    rows.append("targets (issue 8): " + ", ".join(f"{k}={_yes(t[k])}" for k in ISSUE_8_TARGETS))
     if result.get("slow_model"):
         rows += ["", slow_model.format_report(result["slow_model"])]
     return "\n".join(rows)
@@ -536,11 +760,29 @@ def format_side_by_side(runs: list[dict]) -> str:
         )
     rows.append(f"{'OVERALL mix':<34}" + "".join(f" {cell(r['mix']['overall'])}" for r in runs))
     rows.append(f"{'FLOOR':<34}" + "".join(f" {cell(r.get('floor'))}" for r in runs))
-    rows.append(f"{'mix / floor':<34}" + "".join(f"{r['ratio_mix_to_floor']!s:>20}" for r in runs))
+    rows.append(f"{'PLAIN':<34}" + "".join(f" {cell(r.get('plain'))}" for r in runs))
+    alone = [k for k in ENDPOINTS if any(k in (r.get("alone") or {}) for r in runs)]
+    for k in alone:
+        rows.append(
+            f"{' '.join(ENDPOINTS[k]) + ' alone':<34}"
+            + "".join(f" {cell((r.get('alone') or {}).get(k))}" for r in runs)
+        )
+    rows.append(
+        f"{'think time':<34}"
+        + "".join(f" {cell((r.get('think_time') or {}).get('overall'))}" for r in runs)
+    )
+
+    def ratio_row(label: str, key: str) -> str:
+        return f"{label:<34}" + "".join(f"{_x(r.get(key)):>20}" for r in runs)
+
+    rows.append(ratio_row("mix x plain", "ratio_mix_to_plain"))
+    rows.append(ratio_row("mix x floor", "ratio_mix_to_floor"))
+    rows.append(ratio_row("profile alone x plain", "ratio_profile_alone_to_plain"))
+    rows.append(ratio_row("floor x plain", "ratio_floor_to_plain"))
     rows.append(
         f"{'peak PG connections':<34}" + "".join(f"{r['pg_connections']['peak']:>20}" for r in runs)
     )
-    rows.append(f"{'errors':<34}" + "".join(f"{r['mix']['overall']['errors']:>20}" for r in runs))
+    rows.append(f"{'errors (all phases)':<34}" + "".join(f"{total_errors(r):>20}" for r in runs))
     rows += slow_model.side_by_side_rows(runs)
     return "\n".join(rows)
 
@@ -636,7 +878,17 @@ def main() -> int:
                 "floor_p95_ms": (r.get("floor") or {}).get("p95_ms"),
                 "ratio_mix_to_floor": r["ratio_mix_to_floor"],
                 "peak_pg_connections": r["pg_connections"]["peak"],
-                "errors": r["mix"]["overall"]["errors"] + r["signin"]["errors"],
+                "plain_rps": (r.get("plain") or {}).get("rps"),
+                "plain_p95_ms": (r.get("plain") or {}).get("p95_ms"),
+                "ratio_mix_to_plain": r["ratio_mix_to_plain"],
+                "ratio_floor_to_plain": r["ratio_floor_to_plain"],
+                "alone_x_plain": {k: e["x_plain"] for k, e in (r.get("alone") or {}).items()},
+                "ratio_profile_alone_to_plain": r["ratio_profile_alone_to_plain"],
+                "think_time_ms": {
+                    k: (r.get("think_time") or {}).get("overall", {}).get(k + "_ms")
+                    for k in ("p50", "p95", "p99", "max")
+                },
+                "errors": total_errors(r),
                 **slow_model.summary(r),
             }
             for r in runs
