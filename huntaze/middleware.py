@@ -129,7 +129,6 @@ class RequestLogMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             metrics.request_observe(request, status, elapsed)
-            duration_ms = round(elapsed * 1000, 1)
             level = (
                 logging.ERROR
                 if status >= 500
@@ -137,23 +136,24 @@ class RequestLogMiddleware:
                 if status >= 400
                 else logging.INFO
             )
-            method = (request.method or "")[:16]
-            path = request.path[:512]
-            request_logger.log(
-                level,
-                "%s %s %s",
-                method,
-                path,
-                status,
-                extra={
-                    "request_id": request_id,
-                    "user_id": _user_id(request),
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                },
-            )
+            if request_logger.isEnabledFor(level):  # the line is built only when written
+                method = (request.method or "")[:16]
+                path = request.path[:512]
+                request_logger.log(
+                    level,
+                    "%s %s %s",
+                    method,
+                    path,
+                    status,
+                    extra={
+                        "request_id": request_id,
+                        "user_id": _user_id(request),
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 1),
+                    },
+                )
             reset_request_id(token)
 
 
