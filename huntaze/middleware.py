@@ -184,20 +184,16 @@ def _user_id(request) -> str | None:
 
 
 def sessionless_api_request(request) -> bool:
-    """An API request that carries no Django session cookie (worked out once per request).
+    """An API request that carries no Django session cookie.
 
     Such a request can have no session (admin, allauth pages), so nothing in it reads or writes
     Django's messages: the API authenticates with a Bearer token, an API key or the
     ``access_token`` cookie, and a browser holding an admin session still sends its cookie (the
     request then takes the whole stack).
     """
-    known = request.__dict__.get("_huntaze_sessionless")
-    if known is None:
-        known = request.path_info.startswith("/api/") and (
-            settings.SESSION_COOKIE_NAME not in request.COOKIES
-        )
-        request._huntaze_sessionless = known
-    return known
+    return request.path_info.startswith("/api/") and (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
 
 
 class MessageMiddleware(DjangoMessageMiddleware):
