@@ -94,7 +94,8 @@ MIDDLEWARE = [
     # queued in arrival order (huntaze/db.py); nothing without the pool.
     "huntaze.db.RequestSlotMiddleware",
     # Early, so errors answered before the view (413, a foreign Host) speak the client's language.
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware without its path lookups, negotiation remembered (same answers).
+    "huntaze.middleware.LocaleMiddleware",
     "huntaze.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, API docs) from the app server itself: no web server or CDN needed.
@@ -104,7 +105,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, skipped for API requests without a session cookie (nothing there uses messages).
+    "huntaze.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "huntaze.middleware.DatabaseUnavailableMiddleware",

@@ -144,3 +144,18 @@ def test_no_credential_in_any_record(api_client, user, json_logs, caplog):
             "Pl41n-Passw0rd!",
         ):
             assert secret not in text
+
+
+def test_a_logger_level_above_the_line_writes_nothing(api_client, json_logs):
+    import logging
+
+    request_logger = logging.getLogger("huntaze.request")
+    previous = request_logger.level
+    request_logger.setLevel(logging.ERROR)
+    try:
+        response = api_client.get("/api/nothing-here", HTTP_X_REQUEST_ID="req-filtered-1")
+    finally:
+        request_logger.setLevel(previous)
+    assert response.status_code == 404
+    assert response["X-Request-Id"] == "req-filtered-1"  # the id is still echoed
+    assert json_logs.by_logger("huntaze.request") == []
