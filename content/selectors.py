@@ -34,9 +34,12 @@ def ai_generations_this_month(*, user) -> int:
     return int(row or 0)
 
 
-def user_content_stats_annotations(user_ref: str = "pk") -> dict[str, Subquery]:
+def user_content_stats_annotations(
+    user_ref: str = "pk", month: dt.date | None = None
+) -> dict[str, Subquery]:
     """``content_count`` and ``ai_generations_this_month`` as subqueries on a user queryset, so
-    the profile reads the user and both figures in one query (``user_ref`` names the user id)."""
+    the profile reads the user and both figures in one query (``user_ref`` names the user id;
+    ``month``, the quota month, defaults to the current one)."""
     assets = (
         ContentAsset.objects.filter(user=OuterRef(user_ref))
         .order_by()
@@ -44,7 +47,9 @@ def user_content_stats_annotations(user_ref: str = "pk") -> dict[str, Subquery]:
         .annotate(n=Count("*"))
         .values("n")
     )
-    usage = AiUsage.objects.filter(user=OuterRef(user_ref), month=usage_month()).values("count")
+    usage = AiUsage.objects.filter(user=OuterRef(user_ref), month=month or usage_month()).values(
+        "count"
+    )
     return {
         "content_count": Coalesce(Subquery(assets[:1]), 0),
         "ai_generations_this_month": Coalesce(Subquery(usage[:1]), 0),
