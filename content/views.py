@@ -77,8 +77,8 @@ class ContentListView(APIView):
         query = ContentListQuery.from_query_params(request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        assets = selectors.content_asset_list(
-            user=request.user,
+        assets = selectors.CompiledAssetList(
+            user_id=request.user.pk,
             type=filters.get("type"),
             category=filters.get("category"),
             tags=filters.get("tag"),
