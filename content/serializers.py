@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.validators import RegexValidator
@@ -24,7 +23,7 @@ from content.models import (
     ContentAsset,
     ContentType,
 )
-from huntaze.fields import ChoiceField, StrictCharField
+from huntaze.fields import ChoiceField, StrictCharField, iso_datetime
 from huntaze.fields import encodable as _encodable
 
 QUERY_MAX = 200
@@ -129,14 +128,6 @@ class ContentListQuery(serializers.Serializer):
         return cls(data=data)
 
 
-def _iso_datetime(value: datetime | None) -> str | None:
-    """DRF's DateTimeField output: ISO-8601 in UTC, with ``Z`` for ``+00:00``."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 class ContentAssetOutput(serializers.ModelSerializer):
     """The asset as the API shows it.
 
@@ -158,8 +149,8 @@ class ContentAssetOutput(serializers.ModelSerializer):
             "category": instance.category,
             "tags": list(instance.tags),
             "metadata": instance.metadata,
-            "created_at": _iso_datetime(instance.created_at),
-            "updated_at": _iso_datetime(instance.updated_at),
+            "created_at": iso_datetime(instance.created_at),
+            "updated_at": iso_datetime(instance.updated_at),
         }
 
     class Meta:
