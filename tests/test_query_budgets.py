@@ -33,14 +33,14 @@ pytestmark = pytest.mark.django_db
 BUDGET = {
     "health": 1,  # SELECT 1
     "me": 1,  # the user
-    "signin": 6,  # user, (email address), refresh token insert in an atomic block, last login
-    "refresh": 6,  # token FOR UPDATE, spend it, insert the next one, in an atomic block, user
+    "signin": 3,  # user, last login, refresh token insert
+    "refresh": 5,  # spend the token, it with its user, insert the next one, in an atomic block
     "profile": 1,  # the user with its record joined and both stats as subqueries
-    "content_list": 3,  # user, one page (+1 row to know whether a next page exists)
+    "content_list": 2,  # user, one page (+1 row to know whether a next page exists)
     "content_detail": 2,  # user, the asset (scoped to the user)
-    "content_create": 4,  # user, insert (in an atomic block)
-    "content_update": 5,  # user, the asset, update (in an atomic block)
-    "content_delete": 4,  # user, the asset, delete
+    "content_create": 2,  # user, insert
+    "content_update": 3,  # user, the asset, update
+    "content_delete": 4,  # user, the asset, unlink its AI generation records, delete
     "subscription": 1,  # the user with its record joined
 }
 
