@@ -127,6 +127,16 @@ class ContentListQuery(serializers.Serializer):
             data["tag"] = tags
         return cls(data=data)
 
+    @classmethod
+    def filters(cls, params) -> dict[str, Any]:
+        """The validated filters of ``params`` (400 on a bad one); no filter given is ``{}``
+        without building and running the serializer's fields (the most common list request)."""
+        query = cls.from_query_params(params)
+        if not query.initial_data:
+            return {}
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
 
 class ContentAssetOutput(serializers.ModelSerializer):
     """The asset as the API shows it.

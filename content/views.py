@@ -74,9 +74,7 @@ class ContentListView(APIView):
         ),
     )
     def get(self, request):
-        query = ContentListQuery.from_query_params(request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = query.validated_data
+        filters = ContentListQuery.filters(request.query_params)
         assets = selectors.CompiledAssetList(
             user_id=request.user.pk,
             type=filters.get("type"),
