@@ -2,11 +2,19 @@
 
 A bad, expired or revoked credential is 401 ``token_invalid``; no credential at all is 401
 ``not_authenticated`` (DRF's NotAuthenticated, via ``authenticate_header``).
+
+An access token's user is read by one precompiled query (``huntaze.compiled``): by default the
+user alone; a view may name, per HTTP method, a loader that reads the user together with what
+the view shows (``authenticated_user_loaders``, e.g. the profile's subscription record and
+stats), so the request makes one query instead of two. Every loader starts from
+``User.objects.authenticatable()`` (not deleted, active): the rule stays here.
 """
 
 from __future__ import annotations
 
 import hmac
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -24,6 +32,7 @@ from accounts.services.tokens import (
     access_token_issued_at_us,
     issued_at_us,
 )
+from huntaze.compiled import UUID_SENTINEL, CompiledQuery
 from huntaze.hashing import sha256_hex
 
 ACCESS_COOKIE = "access_token"
@@ -45,15 +54,35 @@ class TokenInvalid(exceptions.AuthenticationFailed):
     default_detail = _("Jeton invalide ou expiré.")
 
 
-def _user_for_access_token(token: str) -> User:
+# The authenticated user by primary key, compiled once per process.
+USER_BY_ID = CompiledQuery(lambda pk: User.objects.authenticatable().filter(pk=pk), UUID_SENTINEL)
+
+
+def user_by_id(pk: uuid.UUID) -> User | None:
+    """The default loader: the user alone (``User.objects.authenticatable()``), or None."""
+    return USER_BY_ID.first(pk)
+
+
+def _user_loader(request) -> Callable[[uuid.UUID], User | None]:
+    """The view's loader for this method (``authenticated_user_loaders``), else ``user_by_id``."""
+    context = getattr(request, "parser_context", None) or {}
+    loaders = getattr(context.get("view"), "authenticated_user_loaders", None)
+    return (loaders and loaders.get(request.method)) or user_by_id
+
+
+def _user_for_access_token(token: str, request=None) -> User:
     try:
         claims = access_token_decode(token)
     except jwt.InvalidTokenError:
         raise TokenInvalid() from None
     try:
-        user = User.objects.get(pk=claims["sub"], deleted_at__isnull=True, is_active=True)
-    except (User.DoesNotExist, ValueError, TypeError):
+        pk = uuid.UUID(str(claims["sub"]))
+    except (ValueError, TypeError, AttributeError):
         raise TokenInvalid() from None
+    loader = user_by_id if request is None else _user_loader(request)
+    user = loader(pk)
+    if user is None:
+        raise TokenInvalid()
     # Tokens issued before the last password change are refused, compared at microsecond
     # resolution (see accounts.services.tokens for why not ``iat``).
     if user.password_changed_at is not None and access_token_issued_at_us(claims) < issued_at_us(
@@ -83,7 +112,7 @@ class BearerAuthentication(authentication.BaseAuthentication):
         token = authorization_credential(request, self.keyword)
         if token is None:
             return None
-        return (_user_for_access_token(token), None)
+        return (_user_for_access_token(token, request), None)
 
     def authenticate_header(self, request):
         return self.keyword
@@ -173,7 +202,7 @@ class CookieAuthentication(authentication.BaseAuthentication):
         token = request.COOKIES.get(ACCESS_COOKIE)
         if not token:
             return None
-        user = _user_for_access_token(token)
+        user = _user_for_access_token(token, request)
         if request.method not in ("GET", "HEAD", "OPTIONS") and not origin_allowed(request):
             raise exceptions.PermissionDenied(_("Origine de la requête non autorisée."))
         return (user, None)

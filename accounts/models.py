@@ -48,6 +48,11 @@ class UserManager(BaseUserManager):
         extra["role"] = Role.ADMIN
         return self.create_user(email, password, **extra)
 
+    def authenticatable(self) -> models.QuerySet[User]:
+        """Users a credential may authenticate: not deleted, active. Every loader of an access
+        token's user starts here (accounts.authentication)."""
+        return self.filter(deleted_at__isnull=True, is_active=True)
+
 
 class User(AbstractBaseUser):
     """The AUTH_USER_MODEL: email login, no username.

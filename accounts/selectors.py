@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -13,7 +14,8 @@ from django.utils import timezone
 from accounts.models import ApiKey, RefreshToken, User
 from billing.selectors import subscription_summary
 from content.models import ContentAsset
-from content.selectors import user_content_stats_annotations
+from content.selectors import usage_month, user_content_stats_annotations
+from huntaze.compiled import DATE_SENTINEL, UUID_SENTINEL, CompiledQuery
 from huntaze.emails import normalize_email
 from huntaze.exceptions import NotFound
 
@@ -34,6 +36,25 @@ def email_is_taken(*, email: str, exclude_user: User | None = None) -> bool:
     return users.exists() or addresses.exists()
 
 
+def _profile_users(pk: uuid.UUID, month: dt.date) -> QuerySet[User]:
+    return (
+        User.objects.authenticatable()
+        .select_related("subscription_record")
+        .annotate(**user_content_stats_annotations(month=month))
+        .filter(pk=pk)
+    )
+
+
+PROFILE_USER = CompiledQuery(_profile_users, UUID_SENTINEL, DATE_SENTINEL)
+
+
+def profile_user_load(pk: uuid.UUID) -> User | None:
+    """The user of GET /api/users/profile with everything the profile shows, in one query:
+    joined to its subscription record, ``content_count`` and ``ai_generations_this_month`` as
+    subqueries. The profile view authenticates with it (``authenticated_user_loaders``)."""
+    return PROFILE_USER.first(pk, usage_month())
+
+
 def _subscription_of(user: User) -> dict[str, Any]:
     """Reads ``user.subscription_record`` (select_related by the callers: no extra query)."""
     try:
@@ -47,13 +68,17 @@ def user_profile(*, user: User) -> dict[str, Any]:
     """The profile of GET /api/users/profile: the user, its subscription and usage stats.
 
     One query whatever the data: the user joined to its subscription record, with the content
-    count and the month's AI generations as subqueries.
+    count and the month's AI generations as subqueries. A user that ``profile_user_load`` read
+    in this request (GET authenticates with it) already holds all of it: no query at all.
     """
-    fresh = (
-        User.objects.select_related("subscription_record")
-        .annotate(**user_content_stats_annotations())
-        .get(pk=user.pk)
-    )
+    if hasattr(user, "content_count"):
+        fresh = user
+    else:
+        fresh = (
+            User.objects.select_related("subscription_record")
+            .annotate(**user_content_stats_annotations())
+            .get(pk=user.pk)
+        )
     return {
         "user": fresh,
         "subscription_record": _subscription_of(fresh),

@@ -18,6 +18,8 @@ logger = logging.getLogger("huntaze.billing")
 
 class BillingSubscriptionView(APIView):
     required_scopes = {"GET": "billing:read"}
+    # A Bearer or cookie token's user is read with its subscription record in one query.
+    authenticated_user_loaders = {"GET": selectors.subscription_user_load}
 
     @extend_schema(
         responses=SubscriptionOutput,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.validators import RegexValidator
@@ -24,7 +23,7 @@ from content.models import (
     ContentAsset,
     ContentType,
 )
-from huntaze.fields import ChoiceField, StrictCharField
+from huntaze.fields import ChoiceField, StrictCharField, iso_datetime
 from huntaze.fields import encodable as _encodable
 
 QUERY_MAX = 200
@@ -128,13 +127,15 @@ class ContentListQuery(serializers.Serializer):
             data["tag"] = tags
         return cls(data=data)
 
-
-def _iso_datetime(value: datetime | None) -> str | None:
-    """DRF's DateTimeField output: ISO-8601 in UTC, with ``Z`` for ``+00:00``."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    @classmethod
+    def filters(cls, params) -> dict[str, Any]:
+        """The validated filters of ``params`` (400 on a bad one); no filter given is ``{}``
+        without building and running the serializer's fields (the most common list request)."""
+        query = cls.from_query_params(params)
+        if not query.initial_data:
+            return {}
+        query.is_valid(raise_exception=True)
+        return query.validated_data
 
 
 class ContentAssetOutput(serializers.ModelSerializer):
@@ -158,8 +159,8 @@ class ContentAssetOutput(serializers.ModelSerializer):
             "category": instance.category,
             "tags": list(instance.tags),
             "metadata": instance.metadata,
-            "created_at": _iso_datetime(instance.created_at),
-            "updated_at": _iso_datetime(instance.updated_at),
+            "created_at": iso_datetime(instance.created_at),
+            "updated_at": iso_datetime(instance.updated_at),
         }
 
     class Meta:

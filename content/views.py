@@ -74,11 +74,9 @@ class ContentListView(APIView):
         ),
     )
     def get(self, request):
-        query = ContentListQuery.from_query_params(request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = query.validated_data
-        assets = selectors.content_asset_list(
-            user=request.user,
+        filters = ContentListQuery.filters(request.query_params)
+        assets = selectors.CompiledAssetList(
+            user_id=request.user.pk,
             type=filters.get("type"),
             category=filters.get("category"),
             tags=filters.get("tag"),

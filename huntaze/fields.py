@@ -9,10 +9,29 @@ the boolean and integer ones take JSON booleans and integers only.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+# --- direct output (the hot paths' serializers build their dict without walking DRF fields) ---
+
+
+def iso_datetime(value: datetime | None) -> str | None:
+    """DRF's DateTimeField output: ISO-8601 in UTC (``TIME_ZONE``), ``Z`` for ``+00:00``."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def choice_value(value: Any) -> str | None:
+    """DRF's ChoiceField output for a stored choice: the plain string (a TextChoices member
+    becomes its value), ``""`` and None as they are."""
+    if value in ("", None):
+        return value
+    return str(value)
 
 
 def encodable(text: str) -> bool:

@@ -6,7 +6,9 @@ on any of these endpoints is a regression to look at, e.g. an N+1 or a per-reque
 could be joined.
 
 How to read the numbers:
-- Authentication with a Bearer token is 1 query (the user by primary key).
+- Authentication with a Bearer token is 1 query (the user by primary key). The profile and the
+  subscription read the user together with what they show in that same query
+  (``authenticated_user_loaders``), so they are 1 query in all.
 - Tests run inside a transaction, so every ``transaction.atomic()`` block in the code under test
   shows up as 2 extra statements (SAVEPOINT and RELEASE); in production it is BEGIN/COMMIT,
   which Django does not count. Budgets below include them where a write is expected to be atomic.
@@ -31,15 +33,15 @@ pytestmark = pytest.mark.django_db
 BUDGET = {
     "health": 1,  # SELECT 1
     "me": 1,  # the user
-    "signin": 6,  # user, (email address), refresh token insert in an atomic block, last login
-    "refresh": 6,  # token FOR UPDATE, spend it, insert the next one, in an atomic block, user
-    "profile": 2,  # the authenticated user; the profile (record joined, both stats as subqueries)
-    "content_list": 3,  # user, one page (+1 row to know whether a next page exists)
+    "signin": 3,  # user, last login, refresh token insert
+    "refresh": 5,  # spend the token, it with its user, insert the next one, in an atomic block
+    "profile": 1,  # the user with its record joined and both stats as subqueries
+    "content_list": 2,  # user, one page (+1 row to know whether a next page exists)
     "content_detail": 2,  # user, the asset (scoped to the user)
-    "content_create": 4,  # user, insert (in an atomic block)
-    "content_update": 5,  # user, the asset, update (in an atomic block)
-    "content_delete": 4,  # user, the asset, delete
-    "subscription": 2,  # user, the record
+    "content_create": 2,  # user, insert
+    "content_update": 3,  # user, the asset, update
+    "content_delete": 4,  # user, the asset, unlink its AI generation records, delete
+    "subscription": 1,  # the user with its record joined
 }
 
 

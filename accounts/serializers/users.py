@@ -10,9 +10,9 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.serializers.auth import UserOutput
+from accounts.serializers.auth import UserOutput, user_representation
 from accounts.serializers.keys import ApiKeyOutput
-from billing.serializers import SubscriptionOutput
+from billing.serializers import SubscriptionOutput, subscription_representation
 from content.serializers import ContentAssetOutput
 from huntaze.fields import StrictCharField, StrictEmailField, StrictInput
 
@@ -38,9 +38,15 @@ class ProfileOutput(UserOutput):
         read_only_fields = fields
 
     def to_representation(self, instance):
-        data = super().to_representation(instance["user"])
-        data["subscription_record"] = SubscriptionOutput(instance["subscription_record"]).data
-        data["stats"] = ProfileStatsOutput(instance["stats"]).data
+        # Direct, like its parts (user_representation, subscription_representation); pinned to
+        # the generic output by tests/accounts/test_direct_output.py.
+        data = user_representation(instance["user"])
+        data["subscription_record"] = subscription_representation(instance["subscription_record"])
+        stats = instance["stats"]
+        data["stats"] = {
+            "content_count": int(stats["content_count"]),
+            "ai_generations_this_month": int(stats["ai_generations_this_month"]),
+        }
         return data
 
 
@@ -75,6 +81,9 @@ class ProfileDeleteInput(serializers.Serializer):
 
 
 class ExportUserOutput(UserOutput):
+    # The generic ModelSerializer path: it has a field more than user_representation.
+    to_representation = serializers.ModelSerializer.to_representation
+
     class Meta(UserOutput.Meta):
         fields = [*UserOutput.Meta.fields, "updated_at"]
         read_only_fields = fields

@@ -31,6 +31,7 @@ Refresh tokens:
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -91,14 +92,52 @@ def access_token_issued_at_us(claims: dict[str, Any]) -> int:
     return int(claims["iat"]) * 1_000_000
 
 
+@functools.lru_cache(maxsize=4096)
+def _signed_claims(token: str, key: str, algorithm: str) -> dict[str, Any]:
+    """The claims of a token whose signature, structure and required claims check out, times
+    not checked. Cached per process (key and algorithm in the cache key, so a new signing key
+    refuses the old tokens at once; failures are never cached): a creator's access token is
+    verified once rather than on every request of its 15 minutes."""
+    return jwt.decode(
+        token,
+        key,
+        algorithms=[algorithm],
+        options={
+            "require": ["sub", "jti", "iat", "exp", "type"],
+            "verify_exp": False,
+            "verify_iat": False,
+            "verify_nbf": False,
+        },
+    )
+
+
+def _now() -> float:
+    return datetime.now(tz=UTC).timestamp()
+
+
+def _check_times(claims: dict[str, Any]) -> None:
+    """PyJWT's own time checks (``iat`` not in the future, ``nbf`` reached, ``exp`` not
+    reached, no leeway), run on every decode, cached or not."""
+    now = _now()
+    try:
+        iat, exp = int(claims["iat"]), int(claims["exp"])
+        nbf = int(claims["nbf"]) if "nbf" in claims else None
+    except (ValueError, TypeError, OverflowError):
+        raise jwt.InvalidTokenError("iat, nbf and exp must be integers") from None
+    if iat > now:
+        raise jwt.ImmatureSignatureError("The token is not yet valid (iat)")
+    if nbf is not None and nbf > now:
+        raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
+    if exp <= now:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+
+
 def access_token_decode(token: str) -> dict[str, Any]:
     """Return the claims of a valid access token, or raise ``jwt.InvalidTokenError``."""
-    claims = jwt.decode(
-        token,
-        settings.JWT_SIGNING_KEY,
-        algorithms=[settings.JWT_ALGORITHM],
-        options={"require": ["sub", "jti", "iat", "exp", "type"]},
-    )
+    if not isinstance(token, str):
+        raise jwt.InvalidTokenError("not a token")
+    claims = dict(_signed_claims(token, settings.JWT_SIGNING_KEY, settings.JWT_ALGORITHM))
+    _check_times(claims)
     if claims.get("type") != ACCESS_TYPE:
         raise jwt.InvalidTokenError("not an access token")
     return claims

@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import user_export, user_profile
+from accounts.selectors import profile_user_load, user_export, user_profile
 from accounts.serializers.users import (
     ExportOutput,
     ProfileDeleteInput,
@@ -26,6 +26,8 @@ from huntaze.schema import NO_API_KEY
 
 class ProfileView(APIView):
     required_scopes = {"GET": "profile:read"}
+    # GET: a Bearer or cookie token's user is read with its profile in one query.
+    authenticated_user_loaders = {"GET": profile_user_load}
 
     @extend_schema(
         responses=ProfileOutput,

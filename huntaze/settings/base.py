@@ -149,6 +149,9 @@ def database_settings(url: str) -> dict:
       the pool checks a connection before lending it (``CONN_HEALTH_CHECKS``), so a PostgreSQL
       restart is survived without restarting the app (docs/benchmark.md, Server model).
 
+    Statements are bound server-side and the ones run repeatedly prepared
+    (``DATABASE_PREPARED_STATEMENTS``, on by default).
+
     connect_timeout makes a lost database fail fast (503) instead of hanging. TLS comes from the
     URL: django-environ puts every query parameter in OPTIONS, which go to psycopg as libpq
     keywords (?sslmode=require, or verify-full&sslrootcert=…); docs/configuration.md.
@@ -163,6 +166,13 @@ def database_settings(url: str) -> dict:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
     db.setdefault("OPTIONS", {})
     db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Server-side binding, so psycopg prepares a statement it has run 5 times on a
+        # connection (its default threshold): PostgreSQL then skips parsing and planning the hot
+        # reads (measured: docs/performance-notes.md). Off behind a pooler that cannot keep
+        # prepared statements (RDS Proxy pins such connections; docs/deploy.md).
+        db["OPTIONS"].setdefault("server_side_binding", True)
+        db["OPTIONS"].setdefault("prepare_threshold", 5)
     db["CONN_HEALTH_CHECKS"] = True
     pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=0)
     if pool_max > 0:

@@ -82,8 +82,8 @@ def test_profile_runs_a_fixed_number_of_queries(
     for _ in range(5):
         make_asset(user=user)
     SubscriptionRecord.objects.create(user=user, plan=Plan.PRO)
-    # auth user lookup + user with record + content count + AI generations
-    with django_assert_max_num_queries(4):
+    # one query: the token's user with its record, content count and AI generations
+    with django_assert_max_num_queries(1):
         assert client_for_user.get(URL).status_code == 200
 
 

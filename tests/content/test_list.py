@@ -203,3 +203,30 @@ def test_a_page_past_the_end_is_a_404_and_the_last_page_links_back(
 def test_page_one_of_an_empty_list_is_an_empty_200(client_for_user):
     body = client_for_user.get("/api/content?q=nothing-matches").json()
     assert body == {"results": [], "next": None, "previous": None}
+
+
+@pytest.mark.parametrize("query", ["", "type=&q=&category=&tag=", "page=2&page_size=5"])
+def test_list_query_without_a_filter_is_what_the_serializer_gives(query):
+    """ContentListQuery.filters skips the serializer when no filter is given: the same {}."""
+    from django.http import QueryDict
+
+    from content.serializers import ContentListQuery
+
+    params = QueryDict(query)
+    generic = ContentListQuery.from_query_params(params)
+    assert generic.is_valid()
+    assert ContentListQuery.filters(params) == dict(generic.validated_data) == {}
+
+
+def test_list_query_filters_are_validated():
+    from django.http import QueryDict
+    from rest_framework.exceptions import ValidationError
+
+    from content.serializers import ContentListQuery
+
+    assert ContentListQuery.filters(QueryDict("type=POST&tag=a&tag=b")) == {
+        "type": "POST",
+        "tag": ["a", "b"],
+    }
+    with pytest.raises(ValidationError):
+        ContentListQuery.filters(QueryDict("type=NOPE"))

@@ -47,7 +47,10 @@ def test_sslmode_in_the_url_reaches_psycopg():
     # The test server has no TLS: sslmode=require must make the connection fail, which proves
     # the option is handed to libpq rather than dropped.
     out = _shell(_with_query(TEST_DATABASE_URL, "sslmode=require"))
-    assert 'OPTIONS {"sslmode": "require", "connect_timeout": 3}' in out
+    assert (
+        'OPTIONS {"sslmode": "require", "connect_timeout": 3, "server_side_binding": true, '
+        '"prepare_threshold": 5}'
+    ) in out
     assert "FAILED" in out and "SSL" in out
 
     out = _shell(_with_query(TEST_DATABASE_URL, "sslmode=disable"))
@@ -69,6 +72,16 @@ def test_pooled_connections_when_gunicorn_sizes_the_pool():
     assert "CONN [0, true]" in env_out
     assert '"pool": {"min_size": 1, "max_size": 4, "timeout": 2.0, "max_idle": 300}' in env_out
     assert "CONNECTED" in env_out
+
+
+@pytest.mark.slow
+def test_prepared_statements_unless_turned_off():
+    """Server-side binding with psycopg's prepared statements by default; off for a pooler that
+    cannot keep them (DATABASE_PREPARED_STATEMENTS=false, docs/configuration.md)."""
+    assert '"server_side_binding": true, "prepare_threshold": 5' in _shell(TEST_DATABASE_URL)
+    out = _shell_with(TEST_DATABASE_URL, DATABASE_PREPARED_STATEMENTS="false")
+    assert "server_side_binding" not in out and "prepare_threshold" not in out
+    assert "CONNECTED" in out
 
 
 def _shell_with(database_url: str, **extra: str) -> str:
