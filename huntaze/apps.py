@@ -22,7 +22,7 @@ class HuntazeConfig(AppConfig):
         connection_created.connect(metrics.on_connection_created, dispatch_uid="huntaze.metrics")
         request_finished.connect(metrics.on_request_finished, dispatch_uid="huntaze.metrics")
         from huntaze import checks  # noqa: F401 - registers the start-up guard
-        from huntaze.db import pool_reconnect_configure
+        from huntaze.pool import pool_reconnect_configure
 
         # A pooled worker retries a lost database every second, not with a doubling back-off.
         pool_reconnect_configure()

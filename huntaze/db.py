@@ -102,23 +102,6 @@ class RequestSlotMiddleware:
             request_slot_release()
 
 
-# A pool that lost its database retries every second (with psycopg_pool's ±10 % jitter) for as
-# long as it keeps trying (``reconnect_timeout``, 5 minutes), instead of doubling the wait after
-# each failure (1, 2, 4, 8… s): with the default, a worker whose database came back after a 30 s
-# failover could wait up to 30 s more before its next attempt, answering 503s meanwhile while
-# its neighbour already served 200s. A refused connection costs the pool's background thread
-# one failed connect a second; no request waits on it.
-POOL_RECONNECT_DELAY_SECONDS = 1.0
-
-
-def pool_reconnect_configure() -> None:
-    """Make psycopg_pool retry a lost database at a steady pace (called once at start-up)."""
-    from psycopg_pool.base import AttemptWithBackoff
-
-    AttemptWithBackoff.INITIAL_DELAY = POOL_RECONNECT_DELAY_SECONDS
-    AttemptWithBackoff.DELAY_BACKOFF = 1.0
-
-
 def connection_release() -> None:
     """Give this request's database connection and its slot back before a slow upstream call.
 

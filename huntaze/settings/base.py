@@ -146,8 +146,9 @@ def database_settings(url: str) -> dict:
       at most N connections per process shared by all its requests (``CONN_MAX_AGE=0``, as the
       pool requires). A request waits at most ``DATABASE_POOL_TIMEOUT`` seconds for a connection,
       then fails with a 503 (an exhausted pool or a dead database answer fast, never hang), and
-      the pool checks a connection before lending it (``CONN_HEALTH_CHECKS``), so a PostgreSQL
-      restart is survived without restarting the app (docs/benchmark.md, Server model).
+      the pool checks a connection before lending it unless it was lent within the last second
+      (``huntaze.pool.pool_connection_check``), so a PostgreSQL restart is survived without
+      restarting the app (docs/benchmark.md, Server model).
 
     Statements are bound server-side and the ones run repeatedly prepared
     (``DATABASE_PREPARED_STATEMENTS``, on by default).
@@ -185,6 +186,9 @@ def database_settings(url: str) -> dict:
             # gives its connections back to RDS.
             "max_idle": 300,
         }
+        # The pool checks a connection before lending it unless it was lent within the last
+        # second (huntaze/pool.py), where Django's check (CONN_HEALTH_CHECKS) checks every time.
+        db["ENGINE"] = "huntaze.postgresql"
     else:
         db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     db["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default=None)}
