@@ -20,6 +20,11 @@ class HuntazeConfig(AppConfig):
 
         # SQL latency and open connections (huntaze/metrics.py); the receivers are idempotent.
         connection_created.connect(metrics.on_connection_created, dispatch_uid="huntaze.metrics")
+        from huntaze import db
+
+        # A statement prepared before a release's migration changed a column it reads is
+        # dropped and run again, not a 500 until the worker restarts (huntaze/db.py).
+        connection_created.connect(db.on_connection_created, dispatch_uid="huntaze.db")
         request_finished.connect(metrics.on_request_finished, dispatch_uid="huntaze.metrics")
         from huntaze import checks  # noqa: F401 - registers the start-up guard
         from huntaze.pool import pool_reconnect_configure

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import NotSupportedError, OperationalError, connection
 
 # threading objects are gevent's once the worker has monkey-patched: per greenlet / cooperative.
 _state = threading.local()
@@ -114,3 +114,42 @@ def connection_release() -> None:
         return
     connection.close()
     request_slot_release()
+
+
+def _stale_plan(error: NotSupportedError) -> bool:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) == "0A000" and "cached plan must not change" in str(
+        cause
+    )
+
+
+def prepared_statements_survive_migrations(execute, sql, params, many, context):
+    """An execute wrapper (installed on every connection when statements are prepared,
+    ``DATABASE_PREPARED_STATEMENTS``): a statement prepared on this connection before another
+    process changed a column it reads (``migrate`` of a release, while the old workers serve)
+    fails with "cached plan must not change result type" until the connection forgets it.
+
+    Outside a transaction the statement failed without effect: the connection's prepared
+    statements are dropped (``DEALLOCATE ALL``, which psycopg also clears from its own cache)
+    and the statement runs again, once. Inside one the transaction is lost: the error becomes
+    an ``OperationalError`` (a 503, as for any database failure), and the rollback clears the
+    prepared statements for the next request.
+    """
+    try:
+        return execute(sql, params, many, context)
+    except NotSupportedError as error:
+        if not _stale_plan(error):
+            raise
+        db = context["connection"]
+        if db.in_atomic_block:
+            raise OperationalError("a prepared statement went stale (schema changed)") from error
+        db.connection.execute("DEALLOCATE ALL")
+        return execute(sql, params, many, context)
+
+
+def on_connection_created(sender, connection, **kwargs) -> None:
+    """``connection_created``: install ``prepared_statements_survive_migrations``."""
+    if connection.settings_dict["OPTIONS"].get("server_side_binding") and (
+        prepared_statements_survive_migrations not in connection.execute_wrappers
+    ):
+        connection.execute_wrappers.insert(0, prepared_statements_survive_migrations)

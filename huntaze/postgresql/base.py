@@ -17,7 +17,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         pool = super().pool
         # Django builds the pool with check=ConnectionPool.check_connection (CONN_HEALTH_CHECKS)
         # and takes no other; psycopg_pool keeps it in ``_check`` (psycopg-pool 3.3.3, pinned in
-        # requirements.txt; tests/robustness/test_pool_check.py fails if that changes).
+        # requirements.txt; tests/robustness/test_pool.py fails if that changes).
         if pool is not None and pool._check is not pool_connection_check:
             pool._check = pool_connection_check
         return pool
