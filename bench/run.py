@@ -46,14 +46,11 @@ from urllib.request import urlopen
 
 from bench import slow_model
 from bench.driver import ALONE_CAPABLE, ENDPOINTS, Driver, parse_mix, summarize
+from bench.slow_model import env_float
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 SERVER_MODELS = ("gevent", "sync", "gthread", "granian")
-
-
-def _env_float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
 
 
 @dataclass
@@ -86,29 +83,29 @@ class Config:
 
     @classmethod
     def from_env(cls) -> Config:
-        duration = _env_float("BENCH_DURATION", 60)
-        warmup = _env_float("BENCH_WARMUP", 10)
+        duration = env_float("BENCH_DURATION", 60)
+        warmup = env_float("BENCH_WARMUP", 10)
         servers = os.environ.get("BENCH_SERVERS", "gevent,sync").replace(" ", "")
         servers_list = list(SERVER_MODELS) if servers == "all" else servers.split(",")
         for s in servers_list:
             if s not in SERVER_MODELS:
                 raise SystemExit(f"BENCH_SERVERS: unknown server {s!r} (one of {SERVER_MODELS})")
-        floor_duration = _env_float("BENCH_FLOOR_DURATION", min(duration, 20))
-        floor_warmup = _env_float("BENCH_FLOOR_WARMUP", min(warmup, 3))
+        floor_duration = env_float("BENCH_FLOOR_DURATION", min(duration, 20))
+        floor_warmup = env_float("BENCH_FLOOR_WARMUP", min(warmup, 3))
         return cls(
             clients=int(os.environ.get("BENCH_CLIENTS", 50)),
             duration=duration,
             warmup=warmup,
             floor_duration=floor_duration,
             floor_warmup=floor_warmup,
-            plain_duration=_env_float("BENCH_PLAIN_DURATION", floor_duration),
-            plain_warmup=_env_float("BENCH_PLAIN_WARMUP", floor_warmup),
+            plain_duration=env_float("BENCH_PLAIN_DURATION", floor_duration),
+            plain_warmup=env_float("BENCH_PLAIN_WARMUP", floor_warmup),
             alone=parse_alone(os.environ.get("BENCH_ALONE", "profile,content_detail")),
-            alone_duration=_env_float("BENCH_ALONE_DURATION", min(duration, 10)),
-            alone_warmup=_env_float("BENCH_ALONE_WARMUP", min(warmup, 2)),
-            think_seconds=_env_float("BENCH_THINK_SECONDS", 1),
-            think_duration=_env_float("BENCH_THINK_DURATION", min(duration, 20)),
-            think_warmup=_env_float("BENCH_THINK_WARMUP", min(warmup, 3)),
+            alone_duration=env_float("BENCH_ALONE_DURATION", min(duration, 10)),
+            alone_warmup=env_float("BENCH_ALONE_WARMUP", min(warmup, 2)),
+            think_seconds=env_float("BENCH_THINK_SECONDS", 1),
+            think_duration=env_float("BENCH_THINK_DURATION", min(duration, 20)),
+            think_warmup=env_float("BENCH_THINK_WARMUP", min(warmup, 3)),
             creators=int(os.environ.get("BENCH_CREATORS", 50)),
             assets=int(os.environ.get("BENCH_ASSETS", 200)),
             invites=int(os.environ.get("BENCH_INVITES", 100)),
@@ -118,8 +115,8 @@ class Config:
             threads=int(os.environ.get("BENCH_THREADS", 4)),
             database=os.environ.get("BENCH_DATABASE", "huntaze_bench_run"),
             output=os.environ.get("BENCH_OUTPUT", str(REPO / "bench-results.json")),
-            think_ms=_env_float("BENCH_THINK_MS", 0),
-            refresh_min_interval=_env_float("BENCH_REFRESH_INTERVAL", 2.0),
+            think_ms=env_float("BENCH_THINK_MS", 0),
+            refresh_min_interval=env_float("BENCH_REFRESH_INTERVAL", 2.0),
             keep_db=os.environ.get("BENCH_KEEP_DB", "") in ("1", "true", "yes"),
         )
 

@@ -48,7 +48,8 @@ ANSWER = (
 )
 
 
-def _env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float) -> float:
+    """A number from the environment (the harness's ``BENCH_*`` settings), else ``default``."""
     return float(os.environ.get(name, default))
 
 
@@ -65,9 +66,9 @@ class SlowModelConfig:
     @classmethod
     def from_env(cls) -> SlowModelConfig:
         return cls(
-            duration=_env_float("BENCH_SLOW_DURATION", 20),
-            warmup=_env_float("BENCH_SLOW_WARMUP", 3),
-            model_seconds=_env_float("BENCH_MODEL_SECONDS", 8),
+            duration=env_float("BENCH_SLOW_DURATION", 20),
+            warmup=env_float("BENCH_SLOW_WARMUP", 3),
+            model_seconds=env_float("BENCH_MODEL_SECONDS", 8),
             pieces=int(os.environ.get("BENCH_MODEL_PIECES", 40)),
             clients=int(os.environ.get("BENCH_SLOW_CLIENTS", 8)),
             generators=int(os.environ.get("BENCH_SLOW_GENERATORS", 4)),

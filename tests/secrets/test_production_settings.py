@@ -28,12 +28,14 @@ except Exception as exc:
 """
 
 
-def _shell(database_url: str) -> str:
+def _shell(database_url: str, **extra: str) -> str:
+    """CONNECT's output under production settings with ``database_url`` and ``extra`` variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
     env.update(
         DATABASE_URL=database_url,
         DJANGO_SECRET_KEY="prod-like-" + "k" * 64,
         DJANGO_ALLOWED_HOSTS="api.huntaze.test",
+        **extra,
     )
     return manage("shell", "-c", CONNECT, env=env, check=True).stdout
 
@@ -68,7 +70,7 @@ def test_persistent_connections_with_health_checks():
 def test_pooled_connections_when_gunicorn_sizes_the_pool():
     """gevent workers (gunicorn.conf.py sets DATABASE_POOL_MAX_SIZE): Django's psycopg pool,
     no persistent connections, a short wait for a connection, the pool's check on lend."""
-    env_out = _shell_with(TEST_DATABASE_URL, DATABASE_POOL_MAX_SIZE="4")
+    env_out = _shell(TEST_DATABASE_URL, DATABASE_POOL_MAX_SIZE="4")
     assert "CONN [0, true]" in env_out
     assert '"pool": {"min_size": 1, "max_size": 4, "timeout": 2.0, "max_idle": 300}' in env_out
     assert "CONNECTED" in env_out
@@ -79,20 +81,9 @@ def test_prepared_statements_unless_turned_off():
     """Server-side binding with psycopg's prepared statements by default; off for a pooler that
     cannot keep them (DATABASE_PREPARED_STATEMENTS=false, docs/configuration.md)."""
     assert '"server_side_binding": true, "prepare_threshold": 5' in _shell(TEST_DATABASE_URL)
-    out = _shell_with(TEST_DATABASE_URL, DATABASE_PREPARED_STATEMENTS="false")
+    out = _shell(TEST_DATABASE_URL, DATABASE_PREPARED_STATEMENTS="false")
     assert "server_side_binding" not in out and "prepare_threshold" not in out
     assert "CONNECTED" in out
-
-
-def _shell_with(database_url: str, **extra: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-    env.update(
-        DATABASE_URL=database_url,
-        DJANGO_SECRET_KEY="prod-like-" + "k" * 64,
-        DJANGO_ALLOWED_HOSTS="api.huntaze.test",
-        **extra,
-    )
-    return manage("shell", "-c", CONNECT, env=env, check=True).stdout
 
 
 def _gunicorn_config(monkeypatch, web_concurrency: str) -> dict:
