@@ -129,6 +129,17 @@ RATE_LIMITED = Counter(
     "Requests refused by a rate limit, by scope (signin_ip, ai_generate_user …).",
     ["scope"],
 )
+REDIS_ERRORS = Counter(
+    "huntaze_redis_errors",
+    "Cache calls Redis failed, by kind (timeout, connection, error); each was served by the "
+    "database cache instead (huntaze/redis_cache.py).",
+    ["kind"],
+)
+CACHE_DEGRADED = Gauge(
+    "huntaze_cache_degraded",
+    "1 while a live worker serves the cache from the database because Redis failed.",
+    multiprocess_mode="livemax",
+)
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
@@ -284,6 +295,15 @@ def signin_observe(*, success: bool) -> None:
 
 def rate_limited(scope: str) -> None:
     RATE_LIMITED.labels(scope).inc()
+
+
+def redis_error(kind: str) -> None:
+    """A cache call Redis failed: ``timeout``, ``connection`` or ``error``."""
+    REDIS_ERRORS.labels(kind).inc()
+
+
+def cache_degraded(degraded: bool) -> None:
+    CACHE_DEGRADED.set(1 if degraded else 0)
 
 
 # --- figures read at scrape time -----------------------------------------------------------------

@@ -215,22 +215,32 @@ except ImproperlyConfigured as exc:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (rate limits are shared by every worker process) ----------------------------------
+DATABASE_CACHE = {
+    "BACKEND": "huntaze.cache.DatabaseCache",  # huntaze/cache.py: no failed INSERTs
+    "LOCATION": "huntaze_cache",
+}
+
+
+def cache_settings(redis_url: str, *, timeout: float) -> dict:
+    """``CACHES``: the database cache, or Redis at ``redis_url`` with the database cache serving
+    while Redis is unavailable (huntaze/redis_cache.py; docs/configuration.md, Redis).
+    ``timeout``: seconds to connect, and to wait for each answer."""
+    if not redis_url:
+        return {"default": DATABASE_CACHE}
+    return {
+        "default": {
+            "BACKEND": "huntaze.redis_cache.RedisCache",
+            "LOCATION": redis_url,
+            "FALLBACK": "database",
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+        },
+        "database": DATABASE_CACHE,
+    }
+
+
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
-    }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "huntaze.cache.DatabaseCache",  # huntaze/cache.py: no failed INSERTs
-            "LOCATION": "huntaze_cache",
-        }
-    }
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+CACHES = cache_settings(REDIS_URL, timeout=REDIS_TIMEOUT_SECONDS)
 
 # --- auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
