@@ -53,6 +53,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from huntaze.db import database_ping
 from huntaze.exceptions import error_response
 
 logger = logging.getLogger("huntaze.metrics")
@@ -323,8 +324,6 @@ class _ScrapeCollector:
     """Figures computed per scrape: the database probe and the registered gauges."""
 
     def collect(self):
-        from huntaze.health import database_ping
-
         up = GaugeMetricFamily(
             "huntaze_database_up", "1 when the scrape's SELECT 1 succeeded, else 0."
         )
