@@ -78,7 +78,7 @@ def _clear_cache(request):
 
 
 def assert_error(response, status: int, code: str) -> dict:
-    """Assert the spec's error shape, status and code; return the error object."""
+    """Assert the API's error shape, status and code; return the error object."""
     assert response.status_code == status, (response.status_code, response.content[:500])
     body = response.json()
     assert set(body) == {"error"}, body
