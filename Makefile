@@ -22,7 +22,7 @@ setup: $(STAMP)
 
 # migrate (quietly; a no-op when up to date), the dashboard's demo activity (idempotent), then the
 # dev server, which seeds first (idempotent: a re-run keeps the data and the passwords) and
-# prints the accounts and links last, once it listens (huntaze/management/commands/runserver.py).
+# prints the accounts and links last, once it listens (demo/management/commands/runserver.py).
 # SEED_PASSWORD=... sets both seeded users' password. Django's "development server" warning is
 # hidden: this target is development only.
 run: setup

@@ -2,16 +2,15 @@
 
 gevent workers, one per core: a request waiting on Azure OpenAI (up to 45 s) or Stripe (up to
 10 s) is a greenlet parked on a socket, so the worker goes on serving everyone else; sync workers
-were blocked for the whole answer (issue 15: eight creators' p95 went from 34 ms to 8 s while
-three others generated). Measured side by side with sync, gthread and granian in ``make bench``
-(docs/benchmark.md).
+were blocked for the whole answer. Measured side by side with sync, gthread and granian in
+``make bench`` (docs/benchmark.md, Server model, has the figures).
 
 gunicorn's gevent worker monkey-patches the standard library in each worker before the
 application is imported (``preload_app`` stays off, and this file imports nothing but ``os``),
 so psycopg (gevent-aware since 3.1.14: it picks a cooperative wait when ``select`` is patched),
 psycopg_pool's threads, httpx (openai), the Stripe client and boto3 all yield on I/O.
 
-Database connections: the workers share ``CONNECTION_BUDGET`` (10 per instance, the SPEC) with
+Database connections: the workers share ``CONNECTION_BUDGET`` (10 per instance: docs/deploy.md) with
 the commands run beside them (the release's ``migrate`` and ``validate_database`` while the old
 code still serves, the daily purges): each non-sync worker gets Django's psycopg pool of
 ``(CONNECTION_BUDGET - RESERVED_FOR_COMMANDS) // workers`` connections (``DATABASE_POOL_MAX_SIZE``,

@@ -49,7 +49,13 @@ def _authorization_header(request) -> str:
     return value if isinstance(value, str) else value.decode("latin-1")
 
 
-class TokenInvalid(exceptions.AuthenticationFailed):
+class CredentialInvalid(exceptions.AuthenticationFailed):
+    """A bad, expired or revoked token or API key: 401 ``token_invalid``.
+
+    A DRF ``AuthenticationFailed``, not the services' ``huntaze.exceptions.TokenInvalid`` (same
+    code): DRF marks the request unauthenticated only when an authentication class raises one of
+    its own exceptions, and adds the ``WWW-Authenticate`` header to those."""
+
     default_code = "token_invalid"
     default_detail = _("Jeton invalide ou expiré.")
 
@@ -74,21 +80,21 @@ def _user_for_access_token(token: str, request=None) -> User:
     try:
         claims = access_token_decode(token)
     except jwt.InvalidTokenError:
-        raise TokenInvalid() from None
+        raise CredentialInvalid() from None
     try:
         pk = uuid.UUID(str(claims["sub"]))
     except (ValueError, TypeError, AttributeError):
-        raise TokenInvalid() from None
+        raise CredentialInvalid() from None
     loader = user_by_id if request is None else _user_loader(request)
     user = loader(pk)
     if user is None:
-        raise TokenInvalid()
+        raise CredentialInvalid()
     # Tokens issued before the last password change are refused, compared at microsecond
     # resolution (see accounts.services.tokens for why not ``iat``).
     if user.password_changed_at is not None and access_token_issued_at_us(claims) < issued_at_us(
         user.password_changed_at
     ):
-        raise TokenInvalid()
+        raise CredentialInvalid()
     return user
 
 
@@ -101,7 +107,7 @@ def authorization_credential(request, keyword: str) -> str | None:
     if not parts or parts[0].lower() != keyword.lower():
         return None
     if len(parts) != 2:
-        raise TokenInvalid()
+        raise CredentialInvalid()
     return parts[1]
 
 
@@ -145,14 +151,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if raw is None:
             return None
         if not raw.startswith("hz_") or len(raw) > self.max_key_length:
-            raise TokenInvalid()  # not one of our keys: no database lookup
+            raise CredentialInvalid()  # not one of our keys: no database lookup
         digest = sha256_hex(raw)
         key = ApiKey.objects.select_related("user").filter(key_hash=digest).first()
         if key is None or not hmac.compare_digest(key.key_hash, digest):
-            raise TokenInvalid()
+            raise CredentialInvalid()
         user = key.user
         if not key.is_usable or user.deleted_at is not None or not user.is_active:
-            raise TokenInvalid()
+            raise CredentialInvalid()
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
             # At most one write a minute per key; the conditional update keeps concurrent
@@ -169,7 +175,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             if name.lower() in self.query_param_names or any(
                 api_key_split(value) is not None for value in values
             ):
-                raise TokenInvalid(
+                raise CredentialInvalid(
                     _("Les clés API ne sont acceptées que dans l'en-tête Authorization.")
                 )
 

@@ -1,11 +1,11 @@
-"""Every /api route of the accounts app: auth, profile and API keys (docs/api.md)."""
+"""/api routes of the accounts app: auth and API keys (docs/api.md). Sign-up and the profile,
+which compose several apps, are ``members.urls``."""
 
 from django.urls import path
 
-from accounts.views import auth, keys, users
+from accounts.views import auth, keys
 
 urlpatterns = [
-    path("auth/signup", auth.SignUpView.as_view(), name="auth-signup"),
     path("auth/signin", auth.SignInView.as_view(), name="auth-signin"),
     path("auth/refresh", auth.RefreshView.as_view(), name="auth-refresh"),
     path("auth/signout", auth.SignOutView.as_view(), name="auth-signout"),
@@ -17,8 +17,6 @@ urlpatterns = [
         auth.PasswordResetConfirmView.as_view(),
         name="auth-password-reset-confirm",
     ),
-    path("users/profile", users.ProfileView.as_view(), name="users-profile"),
-    path("users/profile/export", users.ProfileExportView.as_view(), name="users-profile-export"),
     path("keys", keys.ApiKeyListView.as_view(), name="keys-list"),
     path("keys/<str:key_id>", keys.ApiKeyDetailView.as_view(), name="keys-detail"),
 ]

@@ -6,7 +6,7 @@ production never names that settings module). ``GET /bench/plain`` is answered h
 worker and HTTP parsing, Django's WSGI handler building the ``WSGIRequest``, a response object
 and its serialisation — and nothing of ours: no URL resolution, no middleware, no view, no
 database. It is the physical limit of a Django request on this machine and server configuration
-(the issue's "plain view from the first middleware", like ``GET /api/health/live``), measured in
+(a plain view answered from the first middleware, like ``GET /api/health/live``), measured in
 the same run as the mix (docs/benchmark.md, The two floors).
 """
 

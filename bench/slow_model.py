@@ -1,4 +1,4 @@
-"""The slow-model scenario of ``make bench`` (issue 15; docs/benchmark.md).
+"""The slow-model scenario of ``make bench`` (docs/benchmark.md).
 
 A local Azure OpenAI stand-in (tests/content/standin.py, the one the tests use, run as a process
 of its own: ``python -m bench.slow_model SECONDS PIECES``) takes ``BENCH_MODEL_SECONDS`` (8) per answer; a streamed answer spreads its

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Role
 from content.ai_usage import BudgetStatus, ai_budget_status, ai_cost_usd
 from content.selectors import usage_month
-from huntaze.health import database_ping
+from huntaze.db import database_ping
 
 WINDOW_DAYS = 30
 

@@ -1,5 +1,6 @@
-"""Database connection plumbing shared by every app: the per-worker request slots and handing a
-connection back before a slow upstream call (docs/benchmark.md, Server model).
+"""Database connection plumbing shared by every app: the per-worker request slots, handing a
+connection back before a slow upstream call (docs/benchmark.md, Server model), and the
+``SELECT 1`` ping of the health probe and the metrics.
 
 Under the Procfile's gevent workers each process has a pool of ``DATABASE_POOL_MAX_SIZE``
 connections (huntaze/settings/base.py). ``RequestSlotMiddleware`` lets that many requests of a
@@ -15,9 +16,10 @@ so slow upstream calls never hold back the others. Without the pool (sync worker
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
-from django.db import NotSupportedError, OperationalError, connection
+from django.db import DatabaseError, NotSupportedError, OperationalError, connection
 
 # threading objects are gevent's once the worker has monkey-patched: per greenlet / cooperative.
 _state = threading.local()
@@ -153,3 +155,19 @@ def on_connection_created(sender, connection, **kwargs) -> None:
         prepared_statements_survive_migrations not in connection.execute_wrappers
     ):
         connection.execute_wrappers.insert(0, prepared_statements_survive_migrations)
+
+
+def database_ping() -> float:
+    """``SELECT 1``; its latency in seconds. Raises ``DatabaseError`` when PostgreSQL does not
+    answer, after dropping the broken connection so the next request opens a fresh one
+    (recovery without a restart). Run by the readiness probe (``huntaze.health``), each ``/metrics``
+    scrape and the staff's dashboard."""
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        connection.close()
+        raise
+    return time.perf_counter() - started

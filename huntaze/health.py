@@ -11,31 +11,17 @@ from __future__ import annotations
 import logging
 import time
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.http import JsonResponse
 
 from huntaze import metrics
+from huntaze.db import database_ping
 
 logger = logging.getLogger("huntaze.health")
 
 
 def live(request) -> JsonResponse:
     return JsonResponse({"status": "ok"})
-
-
-def database_ping() -> float:
-    """``SELECT 1``; its latency in seconds. Raises ``DatabaseError`` when PostgreSQL does not
-    answer, after dropping the broken connection so the next request opens a fresh one
-    (recovery without a restart). Also run by each ``/metrics`` scrape."""
-    started = time.perf_counter()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        connection.close()
-        raise
-    return time.perf_counter() - started
 
 
 def ready(request) -> JsonResponse:

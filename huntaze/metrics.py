@@ -53,6 +53,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from huntaze.db import database_ping
 from huntaze.exceptions import error_response
 
 logger = logging.getLogger("huntaze.metrics")
@@ -128,6 +129,17 @@ RATE_LIMITED = Counter(
     "huntaze_rate_limited",
     "Requests refused by a rate limit, by scope (signin_ip, ai_generate_user …).",
     ["scope"],
+)
+REDIS_ERRORS = Counter(
+    "huntaze_redis_errors",
+    "Cache calls Redis failed, by kind (timeout, connection, error); each was served by the "
+    "database cache instead (huntaze/redis_cache.py).",
+    ["kind"],
+)
+CACHE_DEGRADED = Gauge(
+    "huntaze_cache_degraded",
+    "1 while a live worker serves the cache from the database because Redis failed.",
+    multiprocess_mode="livemax",
 )
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -286,6 +298,15 @@ def rate_limited(scope: str) -> None:
     RATE_LIMITED.labels(scope).inc()
 
 
+def redis_error(kind: str) -> None:
+    """A cache call Redis failed: ``timeout``, ``connection`` or ``error``."""
+    REDIS_ERRORS.labels(kind).inc()
+
+
+def cache_degraded(degraded: bool) -> None:
+    CACHE_DEGRADED.set(1 if degraded else 0)
+
+
 # --- figures read at scrape time -----------------------------------------------------------------
 
 # Each callable returns ``(name, help, value)`` triples, read from the database when /metrics is
@@ -303,8 +324,6 @@ class _ScrapeCollector:
     """Figures computed per scrape: the database probe and the registered gauges."""
 
     def collect(self):
-        from huntaze.health import database_ping
-
         up = GaugeMetricFamily(
             "huntaze_database_up", "1 when the scrape's SELECT 1 succeeded, else 0."
         )

@@ -200,7 +200,7 @@ class MessageMiddleware(DjangoMessageMiddleware):
     """Django's messages, skipped for an API request without a session cookie.
 
     For such a request Django's middleware only built a message storage (a cookie signer and a
-    session store, ~11 µs) that nothing used: API views add no messages, and an unused storage
+    session store: docs/performance-notes.md has the cost) that nothing used: API views add no messages, and an unused storage
     writes nothing to the response.
     """
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", include("invites.urls")),
     path("api/", include("billing.urls")),
     path("api/", include("content.urls")),
+    path("api/", include("members.urls")),
     re_path(r"^api(/.*)?$", views.api_not_found),
 ]
 

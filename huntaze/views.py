@@ -1,4 +1,4 @@
-"""Framework-level errors under ``/api/`` in the spec's error shape."""
+"""Framework-level errors under ``/api/`` in the API's error shape (docs/api.md, Errors)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def api_not_found(request, *args, **kwargs):
 
 def bad_request(request, exception=None):
     """Django's 400 handler: the request itself is invalid, in practice a foreign ``Host``
-    (DisallowedHost). Reported as the spec's 400 code, naming the header."""
+    (DisallowedHost). Reported as the contract's 400 code, naming the header."""
     return error_response(
         "validation_error", _("Requête invalide."), 400, {"host": [str(_("Hôte non autorisé."))]}
     )

@@ -1,7 +1,7 @@
 """The bulk page of the invite admin: invite a pasted list of emails (docs/invites.md, Admin).
 
 Addresses that already have an account are flagged and skipped unless staff tick "invite them
-anyway" (the API keeps the spec's rule and issues them: docs/invites.md).
+anyway" (the API keeps the contract's rule and issues them: docs/invites.md).
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def auth_client(user: User) -> APIClient:
     return client
 
 
-# --- users / API keys (issue 3) ---------------------------------------------------------------
+# --- users / API keys -------------------------------------------------------------------------
 
 
 def make_api_key(

@@ -1,11 +1,13 @@
-"""Real processes for end-to-end tests: an embedded PostgreSQL we can stop, gunicorn, and
-``manage.py`` commands (``manage()``), with the test or the production settings."""
+"""Real processes for end-to-end tests: an embedded PostgreSQL we can stop, a Redis we can hang
+and stop, gunicorn, and ``manage.py`` commands (``manage()``), with the test or the production
+settings."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -111,6 +113,69 @@ def database_url(name: str | None = None) -> str:
     return f"postgres://{auth}@{p['host'] or '127.0.0.1'}:{p['port']}/{name}"
 
 
+class RedisServer:
+    """A private ``redis-server`` (the machine's binary) on a free loopback port, in a temporary
+    folder, without persistence: a Redis a test may hang, stop and restart without touching the
+    one other processes share."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.binary = binary
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="huntaze-redis-"))
+        self.proc: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def client(self):
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+
+    def start(self) -> RedisServer:
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)]
+        self.proc = subprocess.Popen(
+            [self.binary, *args, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if self.client().ping():
+                    return self
+            except Exception:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("redis-server exited during start-up") from None
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Redis down: the process is gone (connections refused) and its data with it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a frozen server cannot exit
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+    def freeze(self) -> None:
+        """Redis hung: the process stops running; the kernel still accepts connections, and
+        nothing is ever answered until ``thaw()``."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGCONT)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def suite_env(**extra: str) -> dict[str, str]:
     """This run's environment with the test settings (``huntaze.settings.test``), for a
     subprocess that should behave like the suite itself."""
@@ -165,11 +230,14 @@ def migrate(env: Mapping[str, str]) -> None:
 
 
 class Gunicorn:
-    """The Procfile's web: line, on a free loopback port."""
+    """The Procfile's web: line, on a free loopback port; its output (the JSON log lines) goes
+    to ``log`` when given."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1):
+    def __init__(self, env: dict[str, str], workers: int = 1, log: Path | None = None):
         self.port = free_port()
         env = {**env, "PORT": str(self.port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": str(workers)}
+        self.log = log
+        output = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -181,9 +249,11 @@ class Gunicorn:
             ],
             cwd=REPO,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
+        if log is not None:
+            output.close()
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -195,6 +265,9 @@ class Gunicorn:
                     raise RuntimeError("gunicorn exited during start-up") from None
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log is not None else ""
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -208,6 +281,7 @@ __all__ = [
     "EmbeddedPostgres",
     "Gunicorn",
     "database_url",
+    "RedisServer",
     "devdb",
     "free_port",
     "manage",

@@ -100,7 +100,7 @@ def test_bench_smoke(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for text in ("OVERALL mix", "FLOOR GET /bench/floor", "PLAIN GET /bench/plain", "ratios: mix"):
         assert text in proc.stdout, text
-    assert "think time, all requests" in proc.stdout and "targets (issue 17)" in proc.stdout
+    assert "think time, all requests" in proc.stdout and "targets (cost)" in proc.stdout
 
     report = json.loads(output.read_text())
     assert report["config"]["clients"] == 5
@@ -144,7 +144,7 @@ def test_bench_smoke(tmp_path):
     shares = sum(e["x_plain"] for e in endpoints.values())
     assert abs(shares - run["ratio_mix_to_plain"]) < 0.01
 
-    # The profile alone (the issue's per-endpoint figure).
+    # The profile alone (the per-endpoint figure of the targets).
     assert set(run["alone"]) == {"profile"}
     profile = run["alone"]["profile"]
     assert set(profile) >= ENDPOINT_FIELDS | RATIO_FIELDS

@@ -1,6 +1,7 @@
-"""Auth services: sign-up, sign-in and the password flows (docs/auth.md).
+"""Auth services: sign-in and the password flows (docs/auth.md).
 
-Tokens (access JWTs, refresh-token rotation and revocation) are ``accounts.services.tokens``.
+Sign-up, which redeems an invite, is ``members.services.user_signup``. Tokens (access JWTs,
+refresh-token rotation and revocation) are ``accounts.services.tokens``.
 """
 
 from __future__ import annotations
@@ -9,60 +10,22 @@ import logging
 import re
 
 from allauth.account.forms import ResetPasswordForm, UserTokenForm
-from allauth.account.models import EmailAddress
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.selectors import email_is_taken
 from accounts.services.tokens import refresh_tokens_revoke_for_user
 from huntaze import metrics
 from huntaze.emails import normalize_email
-from huntaze.exceptions import EmailTaken, InvalidCredentials, InviteRequired, ValidationFailed
-from invites.services import invite_is_valid, invite_redeem
+from huntaze.exceptions import InvalidCredentials, ValidationFailed
 
 logger = logging.getLogger("huntaze.accounts")
 
 
-# --- sign-up and sign-in ---------------------------------------------------------------------
-
-
-@transaction.atomic
-def user_signup(*, email: str, password: str, name: str, invite_code: str) -> User:
-    """Create a user with an invite, all or nothing (docs/api.md, Auth).
-
-    Order of checks (the body was validated by the caller): the invite (403
-    ``invite_required``, one body for missing/used/expired/revoked/other-email), then the email
-    (409 ``conflict``, by the one ``email_is_taken`` rule). An already-registered address with
-    a valid invite — staff may invite one — is a 409 and its invite stays unused for a later
-    sign-up once the address is free (e.g. after the account is deleted).
-
-    The user, its allauth ``EmailAddress`` (verified and primary: the code was sent to that
-    address) and the invite redemption share one transaction. The invite is spent by a
-    conditional UPDATE (``invite_redeem``); losing that race rolls the user back, so N
-    concurrent sign-ups with one code create exactly one user.
-    """
-    email = normalize_email(email)
-    if not invite_is_valid(email=email, code=invite_code):
-        raise InviteRequired()
-    if email_is_taken(email=email):
-        raise EmailTaken()
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, name=name)
-            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    except IntegrityError:
-        # A concurrent sign-up took the address first. Report what a sequential request
-        # would get: the invite rule comes first.
-        if not invite_is_valid(email=email, code=invite_code):
-            raise InviteRequired() from None
-        raise EmailTaken() from None
-    if not invite_redeem(email=email, code=invite_code, user=user):
-        raise InviteRequired()  # the decorator's transaction rolls the user back
-    return user
+# --- sign-in ---------------------------------------------------------------------------------
 
 
 def user_signin(*, request, email: str, password: str) -> User:

@@ -28,7 +28,6 @@ from accounts.serializers.auth import (
     RefreshInput,
     SignInInput,
     SignOutInput,
-    SignUpInput,
     TokenPairOutput,
     UserOutput,
 )
@@ -64,46 +63,6 @@ class NoStoreMixin:
 class PublicAuthView(NoStoreMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-
-
-class SignUpView(PublicAuthView):
-    """Create an account with an invite code; answers the user and a token pair (+ cookies)."""
-
-    rate_limits = [RateLimit("signup_ip", per=PER_IP)]
-
-    @extend_schema(
-        tags=["auth"],
-        auth=[],
-        request=SignUpInput,
-        responses={
-            201: AuthOutput,
-            400: E400,
-            403: error_response("invite_required"),
-            409: error_response("conflict: email already registered"),
-            429: E429,
-        },
-        summary="Sign up with an invite code",
-        description=(
-            "Creates the account of an invited creator and signs them in: answers the user and "
-            "a token pair, and sets the `access_token` and `refresh_token` cookies. The "
-            "invite must be pending and issued to this same email (email and code ignore "
-            "case); otherwise 403 `invite_required`, whatever the reason. The password needs 8 "
-            "characters and must not be too common or too close to the email (400 on "
-            "`password`). An email that already has an account is a 409 `conflict`. "
-            "Rate limited per IP (429)."
-        ),
-    )
-    def post(self, request):
-        data = SignUpInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_signup(**data.validated_data)
-        pair = tokens.auth_tokens_issue(user=user)
-        response = Response(
-            {"user": UserOutput(user).data, "access": pair.access, "refresh": pair.refresh},
-            status=status.HTTP_201_CREATED,
-        )
-        set_auth_cookies(response, pair)
-        return response
 
 
 class SignInView(PublicAuthView):

@@ -59,9 +59,11 @@ SECRETS_CACHE_SECONDS = env.int("SECRETS_CACHE_SECONDS", default=300)
 
 # --- applications ----------------------------------------------------------------------------
 INSTALLED_APPS = [
-    # First: its ``runserver`` (``--seed``, what ``make run`` uses) takes precedence over
-    # staticfiles' one. It imports no other app.
+    # First: its admin templates (templates/admin) take precedence over the admin's own.
     "huntaze",
+    # Before staticfiles: its ``runserver`` (``--seed``, what ``make run`` uses) takes
+    # precedence over staticfiles' one. The demo data (``manage.py seed``) sits on top.
+    "demo",
     # django.contrib.admin with Huntaze's site: sections, names, hidden models (admin_site.py).
     "huntaze.apps.HuntazeAdminConfig",
     "django.contrib.auth",
@@ -82,6 +84,8 @@ INSTALLED_APPS = [
     "invites",
     "billing",
     "content",
+    # On top of those four: sign-up with an invite, the profile, the export, the users' admin.
+    "members",
     "dashboard",  # the staff's Beta page (/admin/beta/): reads every app, imported by none
     "legacy",  # manage.py import_legacy and the bcryptjs hasher (docs/migration.md)
 ]
@@ -215,22 +219,32 @@ except ImproperlyConfigured as exc:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (rate limits are shared by every worker process) ----------------------------------
+DATABASE_CACHE = {
+    "BACKEND": "huntaze.cache.DatabaseCache",  # huntaze/cache.py: no failed INSERTs
+    "LOCATION": "huntaze_cache",
+}
+
+
+def cache_settings(redis_url: str, *, timeout: float) -> dict:
+    """``CACHES``: the database cache, or Redis at ``redis_url`` with the database cache serving
+    while Redis is unavailable (huntaze/redis_cache.py; docs/configuration.md, Redis).
+    ``timeout``: seconds to connect, and to wait for each answer."""
+    if not redis_url:
+        return {"default": DATABASE_CACHE}
+    return {
+        "default": {
+            "BACKEND": "huntaze.redis_cache.RedisCache",
+            "LOCATION": redis_url,
+            "FALLBACK": "database",
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+        },
+        "database": DATABASE_CACHE,
+    }
+
+
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
-    }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "huntaze.cache.DatabaseCache",  # huntaze/cache.py: no failed INSERTs
-            "LOCATION": "huntaze_cache",
-        }
-    }
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+CACHES = cache_settings(REDIS_URL, timeout=REDIS_TIMEOUT_SECONDS)
 
 # --- auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -262,7 +276,8 @@ ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
 SESSION_COOKIE_AGE = 7 * 24 * 3600
 
-# allauth: email login, no usernames. Sign-up through any door needs an invite (accounts.adapter).
+# allauth: email login, no usernames. Sign-up through any door needs an invite: allauth's own
+# page is closed (accounts.adapter), social sign-up needs a pending invite (members.adapter).
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -273,7 +288,7 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Huntaze] "
-SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "members.adapter.SocialAccountAdapter"
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SOCIALACCOUNT_PROVIDERS = {
     "google": {

@@ -13,9 +13,9 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import Client, RequestFactory
 
-from accounts.adapter import SocialAccountAdapter
 from accounts.models import User
 from invites.models import BetaInvite
+from members.adapter import SocialAccountAdapter
 
 pytestmark = pytest.mark.django_db
 

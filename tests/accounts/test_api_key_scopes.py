@@ -1,8 +1,4 @@
-"""API-key scopes across endpoints (issue 3 "Done when").
-
-The /api/content tests need the content branch (issue 11): on the users branch alone the list
-endpoint does not exist yet and they fail until the merge.
-"""
+"""API-key scopes across endpoints: what each scope opens, and what no key ever may."""
 
 from __future__ import annotations
 

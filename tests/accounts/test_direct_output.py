@@ -17,12 +17,12 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from accounts.models import Plan, Role
-from accounts.selectors import user_profile
 from accounts.serializers.auth import UserOutput
-from accounts.serializers.users import ProfileOutput, ProfileStatsOutput
 from billing.models import SubscriptionRecord, SubscriptionStatus
 from billing.selectors import subscription_summary
 from billing.serializers import SubscriptionOutput
+from members.selectors import user_profile
+from members.serializers import ProfileOutput, ProfileStatsOutput
 
 pytestmark = pytest.mark.django_db
 

@@ -16,12 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.authentication import USER_BY_ID
-from accounts.selectors import PROFILE_USER
 from billing.models import SubscriptionRecord
 from billing.selectors import SUBSCRIPTION_USER
 from content.models import AiUsage, ContentAsset
 from content.selectors import usage_month
 from huntaze.compiled import UUID_SENTINEL, CompiledQuery
+from members.selectors import PROFILE_USER
 from tests.factories import make_asset
 
 pytestmark = pytest.mark.django_db

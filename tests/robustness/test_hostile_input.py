@@ -1,5 +1,5 @@
 """Hostile input on every POST/PATCH endpoint and on the id/list endpoints: each a 4xx in the
-spec's error shape, never a 500 (docs/api.md, Errors)."""
+API's error shape, never a 500 (docs/api.md, Errors)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Serializers of /api/users, by direction (``…Input`` / ``…Output``).
+"""Serializers of /api/users (the profile and the export), by direction (``…Input`` / ``…Output``).
 
 No output serializer here has a password, ``key_hash``, ``deleted_at``, ``deleted_email`` or
 Stripe id field, so none can leak.
@@ -27,7 +27,7 @@ class ProfileStatsOutput(serializers.Serializer):
 class ProfileOutput(UserOutput):
     """The user (``UserOutput``) plus its subscription and stats.
 
-    Built from ``accounts.selectors.user_profile``'s dict: ``{user, subscription_record, stats}``.
+    Built from ``members.selectors.user_profile``'s dict: ``{user, subscription_record, stats}``.
     """
 
     subscription_record = SubscriptionOutput(read_only=True)

@@ -136,7 +136,7 @@ class Command(BaseCommand):
             invites = self._invites(admin)
 
         # What a newcomer needs, the accounts and their password last (``make run`` prints this
-        # after the server's start-up lines: huntaze/management/commands/runserver.py).
+        # after the server's start-up lines: demo/management/commands/runserver.py).
         out = self.stdout.write
         base = base_url.rstrip("/")
         invites_created = sum(1 for state in invites.values() if state == "created")

@@ -1,4 +1,5 @@
-"""/api/users endpoints (docs/api.md, Users). Thin: parse, call one service or selector, render.
+"""Sign-up (/api/auth/signup) and /api/users (docs/api.md, Auth and Users): the endpoints that
+compose several apps. Thin: parse, call one service or selector, render.
 
 API keys: GET /profile needs ``profile:read``. Changing the profile (an email change could
 start an account takeover), deleting the account and exporting all data (content, billing and
@@ -12,16 +13,61 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import profile_user_load, user_export, user_profile
-from accounts.serializers.users import (
+from accounts.serializers.auth import AuthOutput, SignUpInput, UserOutput
+from accounts.services import tokens
+from accounts.services.users import user_profile_update, user_soft_delete
+from accounts.views.auth import E400, E429, PublicAuthView
+from accounts.views.cookies import clear_auth_cookies, set_auth_cookies
+from huntaze.schema import NO_API_KEY, error_response
+from huntaze.throttles import PER_IP, RateLimit
+from members.selectors import profile_user_load, user_export, user_profile
+from members.serializers import (
     ExportOutput,
     ProfileDeleteInput,
     ProfileOutput,
     ProfileUpdateInput,
 )
-from accounts.services.users import user_profile_update, user_soft_delete
-from accounts.views.cookies import clear_auth_cookies
-from huntaze.schema import NO_API_KEY
+from members.services import user_signup
+
+
+class SignUpView(PublicAuthView):
+    """Create an account with an invite code; answers the user and a token pair (+ cookies)."""
+
+    rate_limits = [RateLimit("signup_ip", per=PER_IP)]
+
+    @extend_schema(
+        tags=["auth"],
+        auth=[],
+        request=SignUpInput,
+        responses={
+            201: AuthOutput,
+            400: E400,
+            403: error_response("invite_required"),
+            409: error_response("conflict: email already registered"),
+            429: E429,
+        },
+        summary="Sign up with an invite code",
+        description=(
+            "Creates the account of an invited creator and signs them in: answers the user and "
+            "a token pair, and sets the `access_token` and `refresh_token` cookies. The "
+            "invite must be pending and issued to this same email (email and code ignore "
+            "case); otherwise 403 `invite_required`, whatever the reason. The password needs 8 "
+            "characters and must not be too common or too close to the email (400 on "
+            "`password`). An email that already has an account is a 409 `conflict`. "
+            "Rate limited per IP (429)."
+        ),
+    )
+    def post(self, request):
+        data = SignUpInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_signup(**data.validated_data)
+        pair = tokens.auth_tokens_issue(user=user)
+        response = Response(
+            {"user": UserOutput(user).data, "access": pair.access, "refresh": pair.refresh},
+            status=status.HTTP_201_CREATED,
+        )
+        set_auth_cookies(response, pair)
+        return response
 
 
 class ProfileView(APIView):

@@ -1,4 +1,6 @@
-"""Admin for users (docs/users.md, Admin; docs/admin.md).
+"""Admin for users (docs/users.md, Admin; docs/admin.md). It shows what several apps know of a
+user (the invite it signed up with, its content, its subscription), so it sits in ``members``,
+above them; the templates of its confirmation pages are ``members/templates/admin/accounts/user``.
 
 What staff need to trust it:
 
@@ -38,9 +40,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role, User
-from accounts.selectors import user_admin_summary, user_last_activity_annotation
+from accounts.selectors import user_last_activity_annotation
 from accounts.services.users import user_restore, user_role_set, user_soft_delete
 from huntaze.exceptions import DomainError
+from members.selectors import user_admin_summary
 
 EMPTY = "—"
 
