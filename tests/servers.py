@@ -280,8 +280,8 @@ class Gunicorn:
 __all__ = [
     "EmbeddedPostgres",
     "Gunicorn",
-    "database_url",
     "RedisServer",
+    "database_url",
     "devdb",
     "free_port",
     "manage",
