@@ -29,8 +29,7 @@ from tests import factories
 from tests.conftest import assert_error
 from tests.observability.conftest import TOKEN
 from tests.observability.servers import http, sample_value
-from tests.ops.conftest import database_url
-from tests.servers import Gunicorn, manage, production_env
+from tests.servers import Gunicorn, database_url, manage, production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
