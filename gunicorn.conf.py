@@ -6,8 +6,8 @@ were blocked for the whole answer. Measured side by side with sync, gthread and 
 ``make bench`` (docs/benchmark.md, Server model, has the figures).
 
 gunicorn's gevent worker monkey-patches the standard library in each worker before the
-application is imported (``preload_app`` stays off, and this file imports nothing but ``os``),
-so psycopg (gevent-aware since 3.1.14: it picks a cooperative wait when ``select`` is patched),
+application is imported (``preload_app`` stays off, and this file imports nothing but the
+standard library at module level), so psycopg (gevent-aware since 3.1.14: it picks a cooperative wait when ``select`` is patched),
 psycopg_pool's threads, httpx (openai), the Stripe client and boto3 all yield on I/O.
 
 Database connections: the workers share ``CONNECTION_BUDGET`` (10 per instance: docs/deploy.md) with
@@ -90,18 +90,25 @@ def post_worker_init(worker):
     if not monkey.is_module_patched("socket") or waiting.wait is getattr(waiting, "wait_c", None):
         worker.log.error("gevent worker without cooperative I/O (psycopg imported too early)")
         raise SystemExit(3)
+    # Loaded and about to accept: the old workers of a reload may stop now.
+    from huntaze.gunicorn_worker import handoff_worker_ready
+
+    handoff_worker_ready(worker)
 
 
 # --- Prometheus multiprocess mode (huntaze/metrics.py, docs/operations.md) --------------------
 # Every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR and /metrics merges them,
 # so a scrape answered by any worker reports the whole instance. The variable must be set before
 # a worker imports prometheus_client: here, in the master, before the first fork (no preload).
-# Without it a private temporary directory is made and removed on exit.
+# Without it a private temporary directory is made and removed on exit. A reload (SIGHUP) runs
+# this file again in the same master, with the variable set by the first run: the environment
+# remembers whose directory it is.
 _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
-_metrics_dir_is_ours = not _metrics_dir
-if _metrics_dir_is_ours:
+if not _metrics_dir:
     _metrics_dir = tempfile.mkdtemp(prefix="huntaze-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+    os.environ["HUNTAZE_METRICS_DIR_IS_OURS"] = _metrics_dir
+_metrics_dir_is_ours = os.environ.get("HUNTAZE_METRICS_DIR_IS_OURS") == _metrics_dir
 
 
 def on_starting(server):
@@ -118,7 +125,23 @@ def child_exit(server, worker):
     """A dead worker's live gauges (open connections) stop counting; its counters stay."""
     from prometheus_client import multiprocess
 
+    from huntaze.gunicorn_worker import handoff_worker_gone
+
     multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+    handoff_worker_gone(worker)
+
+
+# --- reloads without a pause (huntaze/gunicorn_worker.py) ----------------------------------------
+# SIGHUP stops the old workers as soon as it starts the new ones, which take seconds to load the
+# application: the old ones go on accepting until a new one is ready. What they need to know is
+# written in small files next to the metrics samples (prometheus_client reads only *.db there).
+os.environ["HUNTAZE_HANDOFF_DIR"] = _metrics_dir
+
+
+def on_reload(server):
+    from huntaze.gunicorn_worker import handoff_reload_begins
+
+    handoff_reload_begins()
 
 
 def on_exit(server):
