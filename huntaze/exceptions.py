@@ -63,7 +63,7 @@ class PermissionDeniedError(DomainError):
 class InviteRequired(DomainError):
     code = "invite_required"
     status_code = 403
-    default_message = _("Beta fermée - invitation requise")
+    default_message = _("Bêta fermée - invitation requise")
 
 
 class NotFound(DomainError):

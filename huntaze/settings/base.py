@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -111,6 +112,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Django's, skipped for API requests without a session cookie (nothing there uses messages).
     "huntaze.middleware.MessageMiddleware",
+    # Admin pages (and the Beta dashboard) shown in ADMIN_TIME_ZONE; the API stays UTC.
+    "huntaze.middleware.AdminTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "huntaze.middleware.DatabaseUnavailableMiddleware",
@@ -425,8 +428,22 @@ LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# One date format and one number format per language (huntaze/formats/: French 07/12/2026 19:18
+# and 4 737, English 2026-12-07 19:18 and 4,737), the same on every page as in the date inputs.
+FORMAT_MODULE_PATH = ["huntaze.formats"]
+USE_THOUSAND_SEPARATOR = True
+# Stored and served in UTC: the API writes ISO 8601 in UTC, and the database, the logs and the
+# quotas' calendar month are UTC. Only what staff and creators read as a time of day (the admin,
+# the Beta dashboard, emails) is shown in ADMIN_TIME_ZONE (huntaze/l10n.py, docs/admin.md).
 TIME_ZONE = "UTC"
 USE_TZ = True
+ADMIN_TIME_ZONE = env.str("ADMIN_TIME_ZONE", default="Europe/Paris")
+try:
+    ZoneInfo(ADMIN_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"ADMIN_TIME_ZONE={ADMIN_TIME_ZONE!r} is not an IANA time zone (e.g. Europe/Paris)."
+    ) from None
 
 STATIC_URL = "static/"
 # WhiteNoise serves the apps' static files straight from their folders (no collectstatic step
