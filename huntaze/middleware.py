@@ -20,7 +20,7 @@ from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 
 from huntaze import health, l10n, metrics
-from huntaze.exceptions import error_response
+from huntaze.exceptions import database_unavailable, error_response
 from huntaze.logging import reset_request_id, set_request_id
 
 logger = logging.getLogger("huntaze.errors")
@@ -95,10 +95,12 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)):
-            logger.warning("database unavailable: %s", type(exception).__name__)
-            return error_response(
+            response = error_response(
                 "service_unavailable", _("Service temporairement indisponible."), 503
             )
+            for name, value in database_unavailable(exception).items():
+                response[name] = value
+            return response
         return None
 
 

@@ -77,6 +77,42 @@ class EmbeddedPostgres:
         shutil.rmtree(self.pgdata, ignore_errors=True)
 
 
+def server_params() -> dict:
+    """libpq keywords (host, port, user, password) of the server the test database is on.
+
+    The embedded server's URL puts its socket folder and port in the query string, which
+    django-environ leaves in ``OPTIONS`` (``HOST`` and ``PORT`` stay empty): read only ``HOST``
+    and ``PORT`` and a test reaches the machine's own server on 127.0.0.1:5432 instead.
+    """
+    from django.db import connection
+
+    s = connection.settings_dict
+    options = s.get("OPTIONS") or {}
+    params = {
+        "host": s.get("HOST") or options.get("host") or "",
+        "port": int(s.get("PORT") or options.get("port") or 5432),
+        "user": s.get("USER") or "postgres",
+    }
+    if s.get("PASSWORD"):
+        params["password"] = s["PASSWORD"]
+    return params
+
+
+def database_url(name: str | None = None) -> str:
+    """A ``postgres://`` URL for database ``name`` (the test database by default) on that server,
+    as a subprocess (gunicorn, ``manage.py``) is given it."""
+    from django.db import connection
+
+    p = server_params()
+    name = name or connection.settings_dict["NAME"]
+    auth = quote(p["user"], safe="")
+    if p.get("password"):
+        auth += ":" + quote(p["password"], safe="")
+    if p["host"].startswith("/"):  # a Unix socket folder (the embedded server)
+        return f"postgres://{auth}@/{name}?host={quote(p['host'], safe='')}&port={p['port']}"
+    return f"postgres://{auth}@{p['host'] or '127.0.0.1'}:{p['port']}/{name}"
+
+
 class RedisServer:
     """A private ``redis-server`` (the machine's binary) on a free loopback port, in a temporary
     folder, without persistence: a Redis a test may hang, stop and restart without touching the
@@ -245,10 +281,12 @@ __all__ = [
     "EmbeddedPostgres",
     "Gunicorn",
     "RedisServer",
+    "database_url",
     "devdb",
     "free_port",
     "manage",
     "migrate",
     "production_env",
+    "server_params",
     "suite_env",
 ]

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+import huntaze
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -142,7 +144,21 @@ TEMPLATES = [
 
 
 # --- database --------------------------------------------------------------------------------
-def database_settings(url: str) -> dict:
+# Bounds of one SQL statement and of one lock wait in a web request (seconds; 0: none set here).
+# A request past either answers 503 with Retry-After (huntaze/exceptions.py) instead of holding
+# its connection and request slot as long as PostgreSQL lets it. Only the web server's sessions
+# get them (huntaze/wsgi.py): manage.py commands run unbounded (docs/configuration.md).
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=10.0)
+DATABASE_LOCK_TIMEOUT = env.float("DATABASE_LOCK_TIMEOUT", default=2.0)
+
+
+def request_bounds_options(*, statement_timeout: float, lock_timeout: float) -> str:
+    """libpq ``options`` setting the two bounds at connection start-up (no extra round trip)."""
+    bounds = {"statement_timeout": statement_timeout, "lock_timeout": lock_timeout}
+    return " ".join(f"-c {name}={round(s * 1000)}" for name, s in bounds.items() if s > 0)
+
+
+def database_settings(url: str, *, request_bounds: bool = False) -> dict:
     """``DATABASES["default"]`` for a PostgreSQL URL; ImproperlyConfigured for anything else.
 
     Two connection models, chosen by ``DATABASE_POOL_MAX_SIZE``:
@@ -158,7 +174,8 @@ def database_settings(url: str) -> dict:
       restarting the app (docs/benchmark.md, Server model).
 
     Statements are bound server-side and the ones run repeatedly prepared
-    (``DATABASE_PREPARED_STATEMENTS``, on by default).
+    (``DATABASE_PREPARED_STATEMENTS``, on by default). With ``request_bounds`` (the web server)
+    every session starts with ``DATABASE_STATEMENT_TIMEOUT`` and ``DATABASE_LOCK_TIMEOUT``.
 
     connect_timeout makes a lost database fail fast (503) instead of hanging. TLS comes from the
     URL: django-environ puts every query parameter in OPTIONS, which go to psycopg as libpq
@@ -174,6 +191,12 @@ def database_settings(url: str) -> dict:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
     db.setdefault("OPTIONS", {})
     db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    bounds = request_bounds_options(
+        statement_timeout=DATABASE_STATEMENT_TIMEOUT, lock_timeout=DATABASE_LOCK_TIMEOUT
+    )
+    if request_bounds and bounds:
+        # After any ``options`` of the URL: the last -c of a setting wins.
+        db["OPTIONS"]["options"] = f"{db['OPTIONS'].get('options', '')} {bounds}".strip()
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # Server-side binding, so psycopg prepares a statement it has run 5 times on a
         # connection (its default threshold): PostgreSQL then skips parsing and planning the hot
@@ -214,7 +237,9 @@ try:
         from huntaze import devdb
 
         DATABASE_URL = devdb.database_url()
-    DATABASES = {"default": database_settings(DATABASE_URL)}
+    DATABASES = {
+        "default": database_settings(DATABASE_URL, request_bounds=huntaze.serves_web_requests)
+    }
 except ImproperlyConfigured as exc:
     CONFIGURATION_ERRORS["DATABASES"] = str(exc)
     # Every use of this backend raises that message (validate_database reports it instead).
