@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test test-fast lint format bench bench-import check-deploy clean-db dashboard-screenshot browser admin-screenshots
+.PHONY: setup run test test-fast upgrade-check lint format bench bench-import check-deploy clean-db dashboard-screenshot browser admin-screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "Installing the Python packages into $(VENV)/ (the first time takes about a minute)..."
@@ -56,6 +56,12 @@ admin-screenshots: setup browser
 # The everyday loop: everything but the tests marked slow (real servers, subprocesses, fuzzing).
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The newest patch release of every pinned dependency (same minor version) in .venv-upgrade/,
+# then the fast tests there: can the next security release be the one-line change it should be?
+# (docs/deploy.md, Upgrades; a scheduled CI job runs it weekly.)
+upgrade-check:
+	PYTHON=$(PYTHON) bash .ci/upgrade-check
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -144,6 +144,8 @@ TEMPLATES = [
 
 
 # --- database --------------------------------------------------------------------------------
+POOL_RECONNECT_TIMEOUT = 2.0  # seconds (see database_settings)
+
 # Bounds of one SQL statement and of one lock wait in a web request (seconds; 0: none set here).
 # A request past either answers 503 with Retry-After (huntaze/exceptions.py) instead of holding
 # its connection and request slot as long as PostgreSQL lets it. Only the web server's sessions
@@ -168,10 +170,12 @@ def database_settings(url: str, *, request_bounds: bool = False) -> dict:
     - N > 0 (set by gunicorn.conf.py for the Procfile's gevent workers): Django's psycopg pool,
       at most N connections per process shared by all its requests (``CONN_MAX_AGE=0``, as the
       pool requires). A request waits at most ``DATABASE_POOL_TIMEOUT`` seconds for a connection,
-      then fails with a 503 (an exhausted pool or a dead database answer fast, never hang), and
-      the pool checks a connection before lending it unless it was lent within the last second
-      (``huntaze.pool.pool_connection_check``), so a PostgreSQL restart is survived without
-      restarting the app (docs/benchmark.md, Server model).
+      then fails with a 503 (an exhausted pool or a dead database answer fast, never hang).
+      Every connection is checked before a request gets it and a dead one is skipped at once
+      (the ``huntaze.postgresql`` backend), and a failed connection attempt is retried a second
+      later, then started again by the next request that waits (``reconnect_timeout``), so
+      after a PostgreSQL restart every worker serves from its next request on, without
+      restarting the app (docs/robustness.md).
 
     Statements are bound server-side and the ones run repeatedly prepared
     (``DATABASE_PREPARED_STATEMENTS``, on by default). With ``request_bounds`` (the web server)
@@ -215,9 +219,16 @@ def database_settings(url: str, *, request_bounds: bool = False) -> dict:
             # A connection idle this long is closed (down to min_size): an idle instance
             # gives its connections back to RDS.
             "max_idle": 300,
+            # A connection attempt that failed is retried 1 s later and given up after
+            # POOL_RECONNECT_TIMEOUT; the next request that waits for a connection starts a new
+            # one at once. psycopg_pool's default (5 minutes, attempts 1, 2, 4, 8… s apart) left
+            # a worker waiting for its next attempt long after the database was back.
+            "reconnect_timeout": POOL_RECONNECT_TIMEOUT,
         }
-        # The pool checks a connection before lending it unless it was lent within the last
-        # second (huntaze/pool.py), where Django's check (CONN_HEALTH_CHECKS) checks every time.
+        # huntaze/postgresql checks every connection before lending it and skips a dead one at
+        # once; the pool's own check (Django passes it when CONN_HEALTH_CHECKS is on) sleeps
+        # after a failed check, so it is off here: one check per lend, not two.
+        db["CONN_HEALTH_CHECKS"] = False
         db["ENGINE"] = "huntaze.postgresql"
     else:
         db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -498,7 +509,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "huntaze.logging.JsonFormatter"}},
-    "filters": {"scrub": {"()": "huntaze.logging.ScrubSecretsFilter"}},
+    "filters": {
+        "scrub": {"()": "huntaze.logging.ScrubSecretsFilter"},
+        "response_status": {"()": "huntaze.logging.DropResponseStatusFilter"},
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -514,7 +528,9 @@ LOGGING = {
         # with the root's JSON handler every Django line (runserver's "Watching for file
         # changes" …) was printed twice. Its records go to the root handler only.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.request": {"level": "ERROR"},
+        # Only the traceback of an uncaught exception: the request line (huntaze.request)
+        # already reports every error answer, with its request id (one line per event).
+        "django.request": {"level": "ERROR", "filters": ["response_status"]},
         # runserver's own request lines: RequestLogMiddleware already writes one JSON line per
         # request (and with no handler of its own, Python printed its 4xx lines as plain text).
         "django.server": {"handlers": ["null"], "propagate": False},

@@ -20,6 +20,7 @@ from django.db import connection
 db = settings.DATABASES["default"]
 print("OPTIONS " + json.dumps(db["OPTIONS"]))
 print("CONN " + json.dumps([db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"]]))
+print("ENGINE " + db["ENGINE"])
 try:
     connection.ensure_connection()
     print("CONNECTED")
@@ -69,10 +70,15 @@ def test_persistent_connections_with_health_checks():
 @pytest.mark.slow
 def test_pooled_connections_when_gunicorn_sizes_the_pool():
     """gevent workers (gunicorn.conf.py sets DATABASE_POOL_MAX_SIZE): Django's psycopg pool,
-    no persistent connections, a short wait for a connection, the pool's check on lend."""
+    no persistent connections, a short wait for a connection, a failed connection attempt given
+    up after 2 s, and the check on lend made by the huntaze.postgresql backend (the pool's own
+    check, CONN_HEALTH_CHECKS, off: it sleeps after a failed check)."""
     env_out = _shell(TEST_DATABASE_URL, DATABASE_POOL_MAX_SIZE="4")
-    assert "CONN [0, true]" in env_out
-    assert '"pool": {"min_size": 1, "max_size": 4, "timeout": 2.0, "max_idle": 300}' in env_out
+    assert "CONN [0, false]" in env_out and "ENGINE huntaze.postgresql" in env_out
+    assert (
+        '"pool": {"min_size": 1, "max_size": 4, "timeout": 2.0, "max_idle": 300, '
+        '"reconnect_timeout": 2.0}'
+    ) in env_out
     assert "CONNECTED" in env_out
 
 
