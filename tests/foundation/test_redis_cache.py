@@ -137,6 +137,9 @@ def test_signin_answers_while_redis_fails_and_its_limits_hold(
 ):
     """Sign-in answered 500 with Redis hung or stopped: now the database counts its limits."""
     make_user(email="sam@example.test")
+    left = 300 - time.time() % 300  # signin_email_failures: 5 in a fixed 5-minute window
+    if left < 30:
+        time.sleep(left + 0.05)
     assert _signin(api_client, DEFAULT_PASSWORD, "10.5.0.1").status_code == 200
     outage.stop() if kind == "stopped" else outage.freeze()
     assert _signin(api_client, DEFAULT_PASSWORD, "10.5.0.2").status_code == 200
