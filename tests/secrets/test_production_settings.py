@@ -111,26 +111,28 @@ class _Server:
 
 
 @pytest.mark.parametrize(
-    ("web_concurrency", "workers"), [("1", 1), ("2", 2), ("4", 4), ("8", 8), ("64", 8)]
+    ("web_concurrency", "workers"), [("1", 1), ("2", 2), ("4", 4), ("6", 6), ("64", 6)]
 )
-def test_the_web_workers_hold_at_most_8_of_the_10_connections(
+def test_the_web_workers_hold_at_most_6_of_the_10_connections(
     monkeypatch, web_concurrency, workers
 ):
-    """gevent workers, each with a pool of (10 - 2) // workers connections: with the 2 kept for
-    the commands run beside them (release, purges), an instance never holds more than 10."""
+    """gevent workers, each with a pool of (10 - 2 - 2) // workers connections: with the 2 of
+    the job worker (the Procfile's worker: line) and the 2 kept for the commands run beside them
+    (release), an instance never holds more than 10."""
     config = _gunicorn_config(monkeypatch, web_concurrency)
     assert config["workers"] == workers
     assert config["worker_class"] == "huntaze.gunicorn_worker.GeventWorker"
     assert 0 < config["worker_connections"] <= 1000
     config["on_starting"](_Server("gevent", workers))
     pool = int(os.environ["DATABASE_POOL_MAX_SIZE"])
-    assert pool >= 1 and workers * pool + config["RESERVED_FOR_COMMANDS"] <= 10
-    assert pool == {1: 8, 2: 4, 4: 2, 8: 1}[workers]
+    reserved = config["RESERVED_FOR_COMMANDS"] + config["JOB_WORKER_CONNECTIONS"]
+    assert pool >= 1 and workers * pool + reserved <= 10
+    assert pool == {1: 6, 2: 3, 4: 1, 6: 1}[workers]
 
 
 @pytest.mark.parametrize(
     ("worker_class", "expected"),
-    [("sync", "0"), ("gthread", "4"), ("gunicorn.workers.ggevent.GeventWorker", "4")],
+    [("sync", "0"), ("gthread", "3"), ("gunicorn.workers.ggevent.GeventWorker", "3")],
 )
 def test_the_pool_follows_the_final_worker_class(monkeypatch, worker_class, expected):
     """A command-line --worker-class (the benchmark's candidates) overrides the file's: sync
