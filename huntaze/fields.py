@@ -9,13 +9,16 @@ the boolean and integer ones take JSON booleans and integers only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
-# --- direct output (the hot paths' serializers build their dict without walking DRF fields) ---
+# --- direct output: one declaration of an output's fields, rendered without walking them --------
 
 
 def iso_datetime(value: datetime | None) -> str | None:
@@ -32,6 +35,99 @@ def choice_value(value: Any) -> str | None:
     if value in ("", None):
         return value
     return str(value)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _converter(field: serializers.Field) -> Callable[[Any], Any]:
+    """What DRF's ``field.to_representation`` gives for a non-None value, as one plain call.
+
+    The hot outputs' field types have a converter of their own; any other field renders
+    through its own ``to_representation`` (bound to the prototype serializer, so a field that
+    needs the serializer's context, like a ``SerializerMethodField``, cannot be rendered
+    directly: the class is refused when it is created)."""
+    if isinstance(field, DirectOutput):
+        return type(field).direct_representation
+    if isinstance(field, serializers.ListSerializer) and isinstance(field.child, DirectOutput):
+        item = type(field.child).direct_representation
+        return lambda values: [item(v) for v in values]
+    if isinstance(field, serializers.SerializerMethodField | serializers.BaseSerializer):
+        raise ImproperlyConfigured(
+            f"{type(field).__name__} {field.field_name!r} cannot be rendered directly"
+        )
+    if isinstance(field, serializers.ChoiceField):
+        return choice_value
+    if isinstance(field, serializers.DateTimeField):
+        iso = getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        return iso_datetime if iso else field.to_representation
+    if isinstance(field, serializers.UUIDField):
+        return str if field.uuid_format == "hex_verbose" else field.to_representation
+    if isinstance(field, serializers.CharField):
+        return str
+    if isinstance(field, serializers.BooleanField):
+        return bool
+    if isinstance(field, serializers.IntegerField):
+        return int
+    if isinstance(field, serializers.ListField):
+        child = _converter(field.child)
+        return lambda values: [None if v is None else child(v) for v in values]
+    if isinstance(field, serializers.JSONField) and not field.binary:
+        return _as_is
+    return field.to_representation
+
+
+def _getter(source: str) -> Callable[[Any], Any]:
+    """DRF's ``get_attribute`` for a field's ``source``: ``*`` is the instance itself, dotted
+    names are followed, a dict (a selector's summary) is read by key."""
+    if source == "*":
+        return _as_is
+    names = source.split(".")
+
+    def get(instance: Any) -> Any:
+        for name in names:
+            instance = instance[name] if isinstance(instance, dict) else getattr(instance, name)
+        return instance
+
+    return get
+
+
+class DirectOutput:
+    """An output serializer whose ``to_representation`` builds its dict in one pass.
+
+    The fields are declared once, as DRF fields on the serializer (``Meta.fields`` of a
+    ModelSerializer, or declared fields): they are the OpenAPI schema and, through
+    ``direct_representation``, the response. Walking DRF's fields per instance (a
+    ModelSerializer rebuilds them for every serializer) was a large share of the hot
+    endpoints' time (docs/performance-notes.md). When the class is created, each readable
+    field becomes a (name, getter, converter) step with exactly DRF's output for that field;
+    a field type this cannot render is refused then, at import, not at a request.
+    ``tests/accounts/test_direct_output.py`` and ``tests/content`` pin the result to DRF's
+    generic output as dicts and JSON bytes.
+    """
+
+    _direct_steps: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any]], ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        prototype = cls()
+        cls._direct_steps = tuple(
+            (name, _getter(field.source), _converter(field))
+            for name, field in prototype.fields.items()
+            if not field.write_only
+        )
+
+    @classmethod
+    def direct_representation(cls, instance: Any) -> dict[str, Any]:
+        result = {}
+        for name, get, convert in cls._direct_steps:
+            value = get(instance)
+            result[name] = None if value is None else convert(value)
+        return result
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return self.direct_representation(instance)
 
 
 def encodable(text: str) -> bool:
