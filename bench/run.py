@@ -22,6 +22,8 @@
 
 ``BENCH_SERVERS=gevent,sync,gthread,granian`` repeats 3-6 per server model and prints them side
 by side (default ``gevent,sync``: the Procfile's line and the sync workers it replaced).
+``BENCH_REDIS=1`` runs each server model twice, the cache (rate limits) on the database and then
+on a private ``redis-server`` (``REDIS_URL``), side by side as ``<model>`` and ``<model>+redis``.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Config:
     think_ms: float
     refresh_min_interval: float
     keep_db: bool
+    redis: bool
 
     @classmethod
     def from_env(cls) -> Config:
@@ -118,6 +121,7 @@ class Config:
             think_ms=env_float("BENCH_THINK_MS", 0),
             refresh_min_interval=env_float("BENCH_REFRESH_INTERVAL", 2.0),
             keep_db=os.environ.get("BENCH_KEEP_DB", "") in ("1", "true", "yes"),
+            redis=os.environ.get("BENCH_REDIS", "") in ("1", "true", "yes"),
         )
 
 
@@ -379,18 +383,24 @@ def run_server_model(
     logs: Path,
     slow: slow_model.SlowModelConfig | None = None,
     model_standin: slow_model.ModelStandIn | None = None,
+    redis_url: str | None = None,
 ) -> dict:
+    """Every phase on one server; ``redis_url``: the cache on that Redis (``<model>+redis``)."""
     recreate_database(pg_url, cfg.database, template=seed_db)
     port = free_port()
     env = production_env(with_database(pg_url, cfg.database), port, cfg.workers, secret)
+    label = model
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+        label = f"{model}+redis"
     if model_standin is not None:
         env.update(model_standin.server_env())
     sampler = ConnectionSampler(pg_url, cfg.database)
     sampler.start()
     server = None
     try:
-        print(f"[bench] {model}: starting {' '.join(server_command(model, cfg, port)[1:])}")
-        server = Server(model, cfg, env, port, logs / f"server-{model}.log")
+        print(f"[bench] {label}: starting {' '.join(server_command(model, cfg, port)[1:])}")
+        server = Server(label, cfg, env, port, logs / f"server-{label}.log")
         mix = parse_mix(cfg.mix_spec)
         driver = Driver(
             host=HOST,
@@ -403,7 +413,8 @@ def run_server_model(
             refresh_min_interval=cfg.refresh_min_interval,
         )
         result: dict = {
-            "server": model,
+            "server": label,
+            "cache": "redis" if redis_url else "database",
             "command": server.argv[1:],
             "server_pid": server.proc.pid,
             "workers": cfg.workers,
@@ -431,7 +442,7 @@ def run_server_model(
         ) -> dict:
             """One phase on this server: warm-up (not counted) + measured window, with the
             driver's and the server's CPU over the window; the summary of what was measured."""
-            print(f"[bench] {model}: {label}, {warmup:g} s warm-up + {duration:g} s")
+            print(f"[bench] {result['server']}: {label}, {warmup:g} s warm-up + {duration:g} s")
             sampler.phase = phase + "_warmup"
             opened = driver.connections_opened()
             warm = asyncio.create_task(asyncio.sleep(warmup))
@@ -507,7 +518,7 @@ def run_server_model(
             await phases()
             if model_standin is not None and slow is not None:
                 # The slow-model scenario (bench/slow_model.py), on the same server.
-                print(f"[bench] {model}: slow model, 2 x ({slow.warmup:g} + {slow.duration:g} s)")
+                print(f"[bench] {label}: slow model, 2 x ({slow.warmup:g} + {slow.duration:g} s)")
                 result["slow_model"] = await slow_model.run(
                     host=HOST,
                     port=port,
@@ -808,10 +819,13 @@ def main() -> int:
     runs: list[dict] = []
     slow = slow_model.SlowModelConfig.from_env()
     model_standin = None
+    redis = None
     with tempfile.TemporaryDirectory(prefix="huntaze-bench-") as tmp:
         logs = Path(tmp)
         try:
             model_standin = slow_model.start(slow)
+            if cfg.redis:
+                redis = start_redis()
             t = time.perf_counter()
             print(
                 f"[bench] PostgreSQL: {'embedded (huntaze.devdb)' if embedded else 'DATABASE_URL'}"
@@ -834,27 +848,34 @@ def main() -> int:
                 f" {cfg.creators} creators x {cfg.assets} assets + {cfg.invites} invites"
                 f" ({manifest['password_hasher']}) in {time.perf_counter() - t - migrated:.1f} s"
             )
+            caches = [None, redis] if redis is not None else [None]
             for model in cfg.servers:
-                runs.append(
-                    run_server_model(
-                        model,
-                        cfg,
-                        pg_url=pg_url,
-                        seed_db=seed_db,
-                        manifest=manifest,
-                        password=password,
-                        secret=secret,
-                        logs=logs,
-                        slow=slow,
-                        model_standin=model_standin,
+                for cache in caches:
+                    if cache is not None:
+                        cache.client().flushall()  # our private server: a fresh cache per run
+                    runs.append(
+                        run_server_model(
+                            model,
+                            cfg,
+                            pg_url=pg_url,
+                            seed_db=seed_db,
+                            manifest=manifest,
+                            password=password,
+                            secret=secret,
+                            logs=logs,
+                            slow=slow,
+                            model_standin=model_standin,
+                            redis_url=cache.url() if cache is not None else None,
+                        )
                     )
-                )
-                print()
-                print(format_run(runs[-1]))
-                print()
+                    print()
+                    print(format_run(runs[-1]))
+                    print()
         finally:
             if model_standin is not None:
                 model_standin.stop()
+            if redis is not None:
+                redis.destroy()
             if not cfg.keep_db:
                 drop_database(pg_url, cfg.database)
                 drop_database(pg_url, seed_db)
@@ -897,6 +918,21 @@ def main() -> int:
     Path(cfg.output).write_text(json.dumps(report, indent=2) + "\n")
     print(f"[bench] results written to {cfg.output}")
     return 0
+
+
+def start_redis():
+    """``BENCH_REDIS=1``: a private ``redis-server`` on loopback (tests/servers.py)."""
+    import shutil
+
+    from tests.servers import RedisServer
+
+    if shutil.which("redis-server") is None:
+        raise SystemExit(
+            "[bench] BENCH_REDIS=1 needs redis-server (Debian: apt-get install redis-server)"
+        )
+    server = RedisServer().start()
+    print(f"[bench] Redis: a private redis-server on port {server.port}")
+    return server
 
 
 def _run_step(argv: list[str], env: dict[str, str]) -> None:

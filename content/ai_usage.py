@@ -23,8 +23,13 @@ streamed one):
 
 Spend is an estimate: tokens times ``AI_PRICE_PER_1K_PROMPT`` / ``AI_PRICE_PER_1K_COMPLETION``
 (GPT-4o's list prices by default). The worst case of a generation is its prompt at one token
-per two characters plus ``MAX_OUTPUT_TOKENS`` of completion. A worker killed in the middle of a
-generation leaves its reservation (cents) counted until the month ends.
+per two characters plus ``MAX_OUTPUT_TOKENS`` of completion.
+
+Each admitted generation also has an ``AiReservation`` row until it is settled or released.
+A worker killed in the middle of a generation does neither: the periodic sweep
+(``ai_reservations_release_stale``, run by the job worker every few minutes, docs/jobs.md)
+releases the reservations older than the generation's time bound. Settle, release and the sweep
+each start by deleting the row, and only the one that deleted it gives the reservation back.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from content import ai_client
-from content.models import AiBudgetMonth, AiGeneration, AiUsage, ContentAsset
+from content.models import AiBudgetMonth, AiGeneration, AiReservation, AiUsage, ContentAsset
 from content.selectors import usage_month
 from huntaze import metrics
 from huntaze.exceptions import QuotaExceeded, ServiceUnavailable, ValidationFailed
@@ -189,6 +194,7 @@ class Reservation:
     reserved_usd: Decimal
     started: float
     done: bool = False
+    id: int | None = None  # its ``AiReservation`` row
 
 
 def _worst_case_usd(prompt: str, system: str) -> Decimal:
@@ -231,13 +237,22 @@ def ai_generation_admit(*, user, prompt: str, system: str = "") -> Reservation:
         with transaction.atomic():
             ai_usage_reserve(user=user, month=month)
             _budget_reserve(month=month, amount=amount)
+            row = AiReservation.objects.create(user_id=user.pk, month=month, reserved_usd=amount)
     except QuotaExceeded:
         metrics.ai_generation_observe(outcome="quota_exceeded")
         raise
     except AiBudgetExhausted:
         metrics.ai_generation_observe(outcome="budget_exhausted")
         raise
-    return Reservation(user_id=user.pk, month=month, reserved_usd=amount, started=time.monotonic())
+    return Reservation(
+        user_id=user.pk, month=month, reserved_usd=amount, started=time.monotonic(), id=row.pk
+    )
+
+
+def _reservation_claim(reservation: Reservation) -> Decimal:
+    """Delete the reservation's row; the amount to give back (0 when the sweep already did)."""
+    deleted, _rows = AiReservation.objects.filter(pk=reservation.id).delete()
+    return reservation.reserved_usd if deleted else Decimal(0)
 
 
 def _log_thresholds(*, before: Decimal, after: Decimal) -> None:
@@ -261,16 +276,18 @@ def ai_generation_settle(
 ) -> None:
     """Record the real tokens of a successful generation (inside the asset's transaction)."""
     table = AiBudgetMonth._meta.db_table
+    held = _reservation_claim(reservation)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET prompt_tokens = prompt_tokens + %s, "  # noqa: S608
             "completion_tokens = completion_tokens + %s, "
-            "reserved_usd = GREATEST(reserved_usd - %s, 0), in_flight = GREATEST(in_flight - 1, 0), "
+            "reserved_usd = GREATEST(reserved_usd - %s, 0), in_flight = GREATEST(in_flight - %s, 0), "
             "updated_at = %s WHERE month = %s RETURNING prompt_tokens, completion_tokens",
             [
                 completion.prompt_tokens,
                 completion.completion_tokens,
-                reservation.reserved_usd,
+                held,
+                1 if held else 0,
                 timezone.now(),
                 reservation.month,
             ],
@@ -338,18 +355,62 @@ def ai_generation_release(
         prompt_tokens=billed[0],
         completion_tokens=billed[1],
     )
-    table = AiBudgetMonth._meta.db_table
     try:
-        ai_usage_release(user_id=reservation.user_id, month=reservation.month)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET reserved_usd = GREATEST(reserved_usd - %s, 0), "  # noqa: S608
-                "in_flight = GREATEST(in_flight - 1, 0), prompt_tokens = prompt_tokens + %s, "
-                "completion_tokens = completion_tokens + %s, updated_at = %s WHERE month = %s",
-                [reservation.reserved_usd, *billed, timezone.now(), reservation.month],
+        with transaction.atomic():
+            held = _reservation_claim(reservation)
+            if held:  # else the sweep gave the slot and the reservation back already
+                ai_usage_release(user_id=reservation.user_id, month=reservation.month)
+            _budget_give_back(
+                month=reservation.month, amount=held, count=1 if held else 0, billed=billed
             )
     except Exception:
         logger.exception("could not release an AI generation's reservation")
+
+
+def _budget_give_back(
+    *, month: dt.date, amount: Decimal, count: int, billed: tuple[int, int] = (0, 0)
+) -> None:
+    table = AiBudgetMonth._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET reserved_usd = GREATEST(reserved_usd - %s, 0), "  # noqa: S608
+            "in_flight = GREATEST(in_flight - %s, 0), prompt_tokens = prompt_tokens + %s, "
+            "completion_tokens = completion_tokens + %s, updated_at = %s WHERE month = %s",
+            [amount, count, *billed, timezone.now(), month],
+        )
+
+
+def ai_reservation_bound() -> dt.timedelta:
+    """Age past which a reservation belongs to a dead generation: the generation's own deadline
+    (``AI_TOTAL_DEADLINE_SECONDS``) plus the time a stopping web worker is given to finish it
+    (gunicorn's graceful timeout, 50 s) and a margin."""
+    return dt.timedelta(seconds=settings.AI_TOTAL_DEADLINE_SECONDS + 50 + 60)
+
+
+@transaction.atomic
+def ai_reservations_release_stale(*, older_than: dt.timedelta | None = None) -> int:
+    """Give back the quota slot and the reservation of every generation admitted more than
+    ``older_than`` ago (``ai_reservation_bound()`` by default) and never settled or released:
+    its worker died. Returns how many were released (the periodic sweep, docs/jobs.md)."""
+    cutoff = timezone.now() - (older_than if older_than is not None else ai_reservation_bound())
+    table = AiReservation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE created_at < %s "  # noqa: S608
+            "RETURNING user_id, month, reserved_usd",
+            [cutoff],
+        )
+        rows = cursor.fetchall()
+    for user_id, month, amount in rows:
+        if user_id is not None:
+            ai_usage_release(user_id=user_id, month=month)
+        _budget_give_back(month=month, amount=amount, count=1)
+    if rows:
+        logger.warning(
+            "released the AI budget reservations of generations that never ended",
+            extra={"count": len(rows), "usd": float(sum(r[2] for r in rows))},
+        )
+    return len(rows)
 
 
 def budget_metric_gauges():

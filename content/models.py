@@ -173,3 +173,29 @@ class AiBudgetMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}: {self.prompt_tokens}+{self.completion_tokens} tokens"
+
+
+class AiReservation(models.Model):
+    """One AI generation in flight: the worst case it reserved on the month's budget.
+
+    Written with the admission (``ai_generation_admit``) and deleted by whatever ends the
+    generation: its settle (success) or its release (failure). A row older than the generation's
+    time bound belongs to a generation that died without either (a worker killed mid-answer):
+    the periodic sweep (``ai_reservations_release_stale``) gives its quota slot and its
+    reservation back. Deleting the row is what makes settle, release and the sweep exclusive:
+    only the one whose ``DELETE`` removed it gives the reservation back.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    month = models.DateField()
+    reserved_usd = models.DecimalField(max_digits=14, decimal_places=6)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "content_ai_reservations"
+        indexes = [models.Index(fields=["created_at"], name="content_ai_resv_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.reserved_usd} USD since {self.created_at:%H:%M:%S}"

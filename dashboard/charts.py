@@ -3,17 +3,25 @@
 Each function returns inline SVG markup (``SafeString``) built with ``format_html``, so every
 label is escaped. Charts scale to their container (``viewBox`` + ``width: 100%``), carry a
 ``<title>`` for screen readers and a ``<title>`` per bar or point for a hover tooltip.
+
+Figures and dates read as on the rest of the page, in the active language (``huntaze.l10n``):
+``4 737`` / ``4,737``, ``07/12`` / ``12-07``, ``12,50 $`` / ``$12.50``. An axis that counts
+(people, assets) has whole-number ticks only: no "2,5" creators.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+from huntaze.l10n import number, percent, usd
 
 BLUE = "#2563eb"
 GREEN = "#16a34a"
@@ -24,18 +32,39 @@ LIGHT = "#e5e7eb"
 TEXT = "#374151"
 
 WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 52, 8, 10, 24
+LEFT, RIGHT, TOP, BOTTOM = 58, 8, 10, 24
+MAX_INTERVALS = 5  # at most this many steps between ticks on a value axis
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 5 x 10^n)."""
-    if value <= 0:
-        return 1
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+def axis_ticks(peak: float, *, whole: bool) -> list[float]:
+    """Ticks from 0 to a round top at or above ``peak``, at most ``MAX_INTERVALS`` steps of
+    1, 2 or 5 x 10^n; ``whole`` (an axis that counts) keeps the steps whole numbers."""
+    peak = max(float(peak), 0.0)
+    if peak == 0:
+        return [0, 1] if whole else [0.0, 1.0]
+    magnitude = 10 ** math.floor(math.log10(peak / MAX_INTERVALS))
+    step = next(
+        m * magnitude
+        for m in (1, 2, 5, 10)
+        if math.ceil(peak / (m * magnitude) - 1e-9) <= MAX_INTERVALS
+    )
+    if whole:
+        step = max(1, round(step))
+    intervals = max(1, math.ceil(peak / step - 1e-9))
+    return [step * n for n in range(intervals + 1)]
+
+
+def _day_label(day: dt.date) -> str:
+    return formats.date_format(day, "MONTH_DAY_FORMAT")
+
+
+def _date(day: dt.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _labelled(label: str, value: str) -> str:
+    """``label : value`` (French typography) / ``label: value``."""
+    return gettext("%(label)s : %(value)s") % {"label": label, "value": value}
 
 
 def _frame(title: str, body: SafeString, *, height: int = HEIGHT) -> SafeString:
@@ -50,15 +79,18 @@ def _frame(title: str, body: SafeString, *, height: int = HEIGHT) -> SafeString:
     )
 
 
-def _axes(top: float, days: Sequence[dt.date], fmt: str = "{:g}") -> SafeString:
+def _axes(ticks: Sequence[float], days: Sequence[dt.date], label: Callable) -> SafeString:
+    """Horizontal grid lines with the value ``ticks`` (``label`` formats them) and three day
+    labels (first, middle, last)."""
     plot_h = HEIGHT - TOP - BOTTOM
+    top = ticks[-1]
     parts = []
-    for fraction in (0, 0.5, 1):
-        y = TOP + plot_h * (1 - fraction)
+    for tick in ticks:
+        y = TOP + plot_h * (1 - tick / top)
         parts.append(
             format_html(
                 '<line x1="{x1}" x2="{x2}" y1="{y}" y2="{y}" stroke="{c}"/>'
-                '<text x="{tx}" y="{ty}" text-anchor="end" fill="{tc}">{label}</text>',
+                '<text class="tick" x="{tx}" y="{ty}" text-anchor="end" fill="{tc}">{label}</text>',
                 x1=LEFT,
                 x2=WIDTH - RIGHT,
                 y=round(y, 1),
@@ -66,7 +98,7 @@ def _axes(top: float, days: Sequence[dt.date], fmt: str = "{:g}") -> SafeString:
                 tx=LEFT - 4,
                 ty=round(y + 4, 1),
                 tc=TEXT,
-                label=fmt.format(top * fraction),
+                label=label(tick),
             )
         )
     if days:
@@ -74,11 +106,11 @@ def _axes(top: float, days: Sequence[dt.date], fmt: str = "{:g}") -> SafeString:
         for index in sorted({0, len(days) // 2, len(days) - 1}):
             parts.append(
                 format_html(
-                    '<text x="{x}" y="{y}" text-anchor="middle" fill="{c}">{label}</text>',
+                    '<text class="day" x="{x}" y="{y}" text-anchor="middle" fill="{c}">{label}</text>',
                     x=round(LEFT + slot * (index + 0.5), 1),
                     y=HEIGHT - 6,
                     c=TEXT,
-                    label=days[index].strftime("%d/%m"),
+                    label=_day_label(days[index]),
                 )
             )
     return mark_safe("".join(parts))  # noqa: S308 (every part was built by format_html)
@@ -91,9 +123,11 @@ def daily_bars(
     names: Sequence[str],
     colors: Sequence[str] = (BLUE, GREEN),
 ) -> SafeString:
-    """Bars per day, one bar per series side by side (``series``: ``(day, (v1, v2 …))``)."""
+    """Bars per day, one bar per series side by side (``series``: ``(day, (v1, v2 …))``);
+    counts, so whole-number ticks."""
     days = [day for day, _values in series]
-    top = _nice_max(max((max(values) for _day, values in series), default=0))
+    ticks = axis_ticks(max((max(values) for _day, values in series), default=0), whole=True)
+    top = ticks[-1]
     plot_h = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(len(series), 1)
     width = slot * 0.8 / max(len(names), 1)
@@ -104,19 +138,24 @@ def daily_bars(
             bars.append(
                 format_html(
                     '<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}">'
-                    "<title>{d} · {n} : {v}</title></rect>",
+                    "<title>{d} · {t}</title></rect>",
                     x=round(LEFT + slot * index + slot * 0.1 + width * k, 1),
                     y=round(TOP + plot_h - h, 1),
                     w=round(width, 1),
                     h=round(h, 1),
                     c=colors[k % len(colors)],
-                    d=day.strftime("%d/%m/%Y"),
-                    n=names[k],
-                    v=value,
+                    d=_date(day),
+                    t=_labelled(names[k], number(value)),
                 )
             )
-    body = _axes(top, days) + mark_safe("".join(bars))  # noqa: S308
+    body = _axes(ticks, days, lambda tick: number(tick)) + mark_safe("".join(bars))  # noqa: S308
     return _frame(title, body)
+
+
+def _money_label(ticks: Sequence[float]) -> Callable:
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1
+    decimals = 0 if step >= 1 else 2 if step >= 0.01 else 3
+    return lambda tick: usd(tick, decimals)
 
 
 def cumulative_line(
@@ -130,16 +169,17 @@ def cumulative_line(
     first = points[0][0] if points else last_day.replace(day=1)
     days = [first + dt.timedelta(days=n) for n in range((last_day - first).days + 1)]
     peak = max([float(v) for _d, v in points] + [float(budget or 0)], default=0)
-    top = _nice_max(peak * 1.05)
+    ticks = axis_ticks(peak * 1.05, whole=False)
+    top = ticks[-1]
     plot_h = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
 
     def xy(index: int, value: float) -> str:
         return f"{LEFT + slot * (index + 0.5):.1f},{TOP + plot_h * (1 - value / top):.1f}"
 
-    parts = [_axes(top, days, "{:g} $" if top >= 10 else "{:.2f} $" if top >= 0.1 else "{:.3f} $")]
+    parts = [_axes(ticks, days, _money_label(ticks))]
     if budget is not None and budget > 0:
-        for ratio, color, label in ((1, RED, "100 %"), (0.8, ORANGE, "80 %")):
+        for ratio, color in ((1, RED), (0.8, ORANGE)):
             y = TOP + plot_h * (1 - float(budget) * ratio / top)
             parts.append(
                 format_html(
@@ -151,7 +191,7 @@ def cumulative_line(
                     y=round(y, 1),
                     ty=round(y - 3, 1),
                     c=color,
-                    label=label,
+                    label=percent(ratio * 100, 0),
                 )
             )
     if points:
@@ -166,12 +206,11 @@ def cumulative_line(
         x, y = xy(len(points) - 1, float(value)).split(",")
         parts.append(
             format_html(
-                '<circle cx="{x}" cy="{y}" r="3" fill="{c}"><title>{d} : {v} $</title></circle>',
+                '<circle cx="{x}" cy="{y}" r="3" fill="{c}"><title>{t}</title></circle>',
                 x=x,
                 y=y,
                 c=BLUE,
-                d=day.strftime("%d/%m/%Y"),
-                v=f"{value:.2f}",
+                t=_labelled(_date(day), usd(value)),
             )
         )
     return _frame(title, mark_safe("".join(parts)))  # noqa: S308
@@ -188,8 +227,8 @@ def horizontal_bars(
     parts = format_html_join(
         "",
         '<text x="{}" y="{}" text-anchor="end" fill="{}">{}</text>'
-        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} : {}</title></rect>'
-        '<text x="{}" y="{}" fill="{}">{}</text>',
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>'
+        '<text class="value" x="{}" y="{}" fill="{}">{}</text>',
         (
             (
                 label_w - 6,
@@ -201,12 +240,11 @@ def horizontal_bars(
                 round(max(span * value / top, 1 if value else 0), 1),
                 row_h,
                 colors[i % len(colors)],
-                label,
-                value,
+                _labelled(label, number(value)),
                 round(label_w + span * value / top + 6, 1),
                 TOP + i * (row_h + gap) + row_h / 2 + 4,
                 TEXT,
-                value,
+                number(value),
             )
             for i, (label, value) in enumerate(rows)
         ),
@@ -235,23 +273,23 @@ def gauge(title: str, *, spent: Decimal, reserved: Decimal, budget: Decimal | No
         ),
         format_html(
             '<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}" rx="3">'
-            "<title>{v} $</title></rect>",
+            "<title>{v}</title></rect>",
             x=LEFT,
             y=bar_y,
             w=round(spent_w, 1),
             h=bar_h,
             c=color,
-            v=f"{spent:.2f}",
+            v=usd(spent),
         ),
         format_html(
             '<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}" opacity="0.5">'
-            "<title>{v} $</title></rect>",
+            "<title>{v}</title></rect>",
             x=round(LEFT + spent_w, 1),
             y=bar_y,
             w=round(reserved_w, 1),
             h=bar_h,
             c=GREY,
-            v=f"{reserved:.2f}",
+            v=usd(reserved),
         ),
     ]
     if budget:
@@ -260,12 +298,13 @@ def gauge(title: str, *, spent: Decimal, reserved: Decimal, budget: Decimal | No
         parts.append(
             format_html(
                 '<line x1="{x}" x2="{x}" y1="8" y2="{y2}" stroke="{c}" stroke-width="2"/>'
-                '<text x="{x}" y="{ty}" text-anchor="middle" fill="{c}">80 %</text>'
+                '<text x="{x}" y="{ty}" text-anchor="middle" fill="{c}">{label}</text>'
                 '<line x1="{x1}" x2="{x1}" y1="8" y2="{y2}" stroke="{c1}" stroke-width="2"/>',
                 x=round(x80, 1),
                 y2=bar_y + bar_h + 4,
                 ty=height - 4,
                 c=ORANGE,
+                label=percent(80, 0),
                 x1=round(x100, 1),
                 c1=RED,
             )

@@ -6,7 +6,9 @@ month), not on how many creators or assets exist: series are grouped in PostgreS
 ``tests/dashboard/test_query_budget.py`` holds the page to the same number of queries with
 10,000 creators x 200 assets as with ten.
 
-Days are UTC days; a day without rows is filled with 0 here, not in SQL.
+Days are days of ``ADMIN_TIME_ZONE`` (Europe/Paris), like every time the admin shows; the AI
+month is the budget's calendar month (UTC, as the quota), its days in that same zone. A day
+without rows is filled with 0 here, not in SQL.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from accounts.models import Role
 from content.ai_usage import BudgetStatus, ai_budget_status, ai_cost_usd
 from content.selectors import usage_month
 from huntaze.db import database_ping
+from huntaze.l10n import display_today, display_zone
 
 WINDOW_DAYS = 30
 
@@ -32,9 +35,11 @@ def _days(since: dt.date, until: dt.date) -> list[dt.date]:
 
 
 def _window(days: int) -> tuple[dt.datetime, list[dt.date]]:
-    today = timezone.now().astimezone(dt.UTC).date()
+    """The start (midnight in the display zone) and the days of the last ``days`` days."""
+    today = display_today()
     first = today - dt.timedelta(days=days - 1)
-    return dt.datetime(first.year, first.month, first.day, tzinfo=dt.UTC), _days(first, today)
+    start = dt.datetime(first.year, first.month, first.day, tzinfo=display_zone())
+    return start, _days(first, today)
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
@@ -47,9 +52,9 @@ def signups_per_day(*, days: int = WINDOW_DAYS) -> list[tuple[dt.date, int]]:
     """Creators who signed up each day (soft-deleted ones included: they did sign up)."""
     since, calendar = _window(days)
     rows = _fetch(
-        "SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date, count(*) "
+        "SELECT (created_at AT TIME ZONE %s)::date, count(*) "
         "FROM users WHERE created_at >= %s AND role = %s GROUP BY 1",
-        [since, Role.CREATOR],
+        [display_zone().key, since, Role.CREATOR],
     )
     counts = dict(rows)
     return [(day, counts.get(day, 0)) for day in calendar]
@@ -88,14 +93,14 @@ def content_and_generations_per_day(*, days: int = WINDOW_DAYS) -> list[tuple[dt
     since, calendar = _window(days)
     rows = _fetch(
         "SELECT day, sum(assets)::int, sum(generations)::int FROM ("
-        "  SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day,"
+        "  SELECT (created_at AT TIME ZONE %s)::date AS day,"
         "         count(*) AS assets, 0 AS generations"
         "  FROM content_assets WHERE created_at >= %s GROUP BY 1"
         "  UNION ALL"
-        "  SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date, 0, count(*)"
+        "  SELECT (created_at AT TIME ZONE %s)::date, 0, count(*)"
         "  FROM content_ai_generations WHERE created_at >= %s GROUP BY 1"
         ") t GROUP BY day",
-        [since, since],
+        [display_zone().key, since, display_zone().key, since],
     )
     by_day = {day: (assets, generations) for day, assets, generations in rows}
     return [(day, *by_day.get(day, (0, 0))) for day in calendar]
@@ -115,17 +120,23 @@ def ai_month() -> AiMonth:
     month = usage_month()
     start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
     rows = _fetch(
-        "SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date, count(*), "
+        "SELECT (created_at AT TIME ZONE %s)::date, count(*), "
         "coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) "
         "FROM content_ai_generations WHERE created_at >= %s GROUP BY 1",
-        [start],
+        [display_zone().key, start],
     )
-    by_day = {day: (n, p, c) for day, n, p, c in rows}
-    today = timezone.now().astimezone(dt.UTC).date()
+    # The UTC month's days as the display zone sees them; a row dated outside them (west of
+    # UTC the month's first hours are the previous evening) counts on the nearest one.
+    days = _days(month, max(display_today(), month))
+    by_day: dict[dt.date, tuple[int, int, int]] = {}
+    for day, n, p, c in rows:
+        day = min(max(day, days[0]), days[-1])
+        before = by_day.get(day, (0, 0, 0))
+        by_day[day] = (before[0] + n, before[1] + p, before[2] + c)
     total = Decimal(0)
     cumulative: list[tuple[dt.date, Decimal]] = []
     generations = 0
-    for day in _days(month, today):
+    for day in days:
         n, p, c = by_day.get(day, (0, 0, 0))
         generations += n
         total += ai_cost_usd(prompt_tokens=int(p), completion_tokens=int(c))

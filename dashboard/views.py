@@ -6,10 +6,11 @@ import logging
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Plan
 from dashboard import charts, selectors
+from huntaze.l10n import display_today
 from invites.selectors import invite_funnel
 
 logger = logging.getLogger("huntaze.dashboard")
@@ -26,7 +27,7 @@ def beta_dashboard(request):
     ai = selectors.ai_month()
     plans = selectors.plans()
     status = ai.status
-    today = timezone.now().date()
+    today = display_today()
     context = {
         **admin.site.each_context(request),
         "title": _("Tableau de bord de la bêta"),
@@ -70,9 +71,11 @@ def beta_dashboard(request):
             last_day=today,
         ),
         "plans": plans,
+        # Plans by the names the users' list and filters use (Gratuit, Pro, Entreprise).
+        "paying": [(Plan(plan).label, count) for plan, count in plans.paying.items()],
         "plans_chart": charts.horizontal_bars(
             _("Répartition des offres"),
-            [(plan, count) for plan, count in plans.mix.items()],
+            [(Plan(plan).label, count) for plan, count in plans.mix.items()],
             colors=(charts.GREY, charts.BLUE, charts.GREEN),
         ),
         "database": selectors.database(),

@@ -12,16 +12,25 @@ ADMIN role; there are no groups or per-model permissions), allauth's ``SocialApp
 configured by environment variables, and a second configuration in the database would break
 Google sign-in) and ``SocialToken`` (OAuth tokens, never shown to staff).
 
-The app pages (``/admin/accounts/`` …) and breadcrumbs keep Django's one-app grouping, with the
-apps' translated names.
+Each section has a page of its own (``/admin/section/<key>/``), and every page's breadcrumbs
+name the section its model is listed in (``Accueil > Bêta > Utilisateurs``), never the Django
+app that defines it (``huntaze_admin`` template tags, ``huntaze/templates/admin``). Django's
+per-app pages (``/admin/accounts/``) still answer, linked from nowhere.
+
+Every page says which time zone its times are in and offers the language switch (``each_context``,
+``huntaze/templates/admin/base_site.html``); an empty value is "—" everywhere.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import NoReverseMatch, reverse
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext_lazy as _
+
+from huntaze import l10n
 
 # (section key, title, [(app_label, model object name), …]); models in this order.
 SECTIONS = (
@@ -35,11 +44,14 @@ SECTIONS = (
     ("api", _("Accès à l'API"), [("accounts", "ApiKey"), ("accounts", "RefreshToken")]),
     (
         "sign_in",
-        _("Connexion (allauth)"),
+        _("Connexion"),
         [("account", "EmailAddress"), ("socialaccount", "SocialAccount")],
     ),
 )
 OTHER_SECTION = ("other", _("Autres"))
+
+# The one mark of an empty value on every admin page (Django's default is "-").
+EMPTY = "—"
 
 # Models staff never need (see the module docstring), as "app_label.ModelName".
 HIDDEN_MODELS = ("auth.Group", "socialaccount.SocialApp", "socialaccount.SocialToken")
@@ -52,6 +64,7 @@ class HuntazeAdminSite(admin.AdminSite):
     # The navigation sidebar takes a third of a 1366 px screen from every list; the index and
     # the breadcrumbs are enough to move around.
     enable_nav_sidebar = False
+    empty_value_display = EMPTY
 
     def __init__(self, name: str = "admin"):
         super().__init__(name)
@@ -66,6 +79,37 @@ class HuntazeAdminSite(admin.AdminSite):
     def add_section_link(self, section: str, title, url_name: str) -> None:
         """Show a link to the page ``url_name`` in ``section`` (a key of ``SECTIONS``)."""
         self._section_links.setdefault(section, []).append((title, url_name))
+
+    def each_context(self, request):
+        return {**super().each_context(request), "display_zone_label": l10n.display_zone_label()}
+
+    def get_urls(self):
+        return [
+            path("section/<str:key>/", self.admin_view(self.section_index), name="section"),
+            *super().get_urls(),
+        ]
+
+    def section_index(self, request, key: str):
+        """One section of the index on a page of its own (what its breadcrumb links to)."""
+        sections = [s for s in self.get_app_list(request) if s["app_label"] == key]
+        if not sections:
+            raise Http404
+        context = {
+            **self.each_context(request),
+            "title": sections[0]["name"],
+            "subtitle": None,
+            "app_list": sections,
+            "app_label": key,
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/app_index.html", context)
+
+    def section_of(self, app_label: str, object_name: str) -> tuple[str, object]:
+        """``(key, title)`` of the index section that lists the model."""
+        for key, title, members in SECTIONS:
+            if (app_label, object_name) in members:
+                return key, title
+        return OTHER_SECTION
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
@@ -106,8 +150,7 @@ def _section(key: str, title, models: list[dict]) -> dict:
     return {
         "name": title,
         "app_label": key,
-        # The section title links to its first page.
-        "app_url": models[0]["admin_url"] or "",
+        "app_url": reverse("admin:section", kwargs={"key": key}),
         "has_module_perms": True,
         "models": models,
     }

@@ -14,6 +14,11 @@ Here ``set()`` and ``add()`` are one ``INSERT … ON CONFLICT`` statement each o
   the row count says whether the key was added. It is also atomic, which Django's SELECT-then-
   INSERT is not.
 
+``incr()`` is atomic and keeps the key's expiry: the row is read ``FOR UPDATE`` and updated in
+one transaction, where Django's get-then-``set()`` lost concurrent increments (parallel
+requests under a rate limit all passed) and reset the expiry to the default 300 s (a bucket
+of a one-hour limit vanished five minutes after its last request).
+
 Everything else (reads, culling, ``touch``, deletes) is Django's. On another database vendor
 the parent class runs unchanged.
 """
@@ -27,7 +32,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError, connections, router, transaction
 from django.utils.timezone import now as tz_now
 
 
@@ -67,3 +72,27 @@ class DatabaseCache(DjangoDatabaseCache):
             except DatabaseError:  # as Django: a cache write never fails the caller
                 return False
             return cursor.rowcount == 1
+
+    def incr(self, key, delta=1, version=None):
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        if connection.vendor != "postgresql":
+            return super().incr(key, delta, version)
+        key = self.make_and_validate_key(key, version=version)
+        table = connection.ops.quote_name(self._table)
+        now = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT value FROM {table} WHERE cache_key = %s AND expires >= %s FOR UPDATE",  # noqa: S608
+                [key, now],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                raise ValueError(f"Key '{key}' not found.")
+            value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
+            encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+            cursor.execute(
+                f"UPDATE {table} SET value = %s WHERE cache_key = %s",  # noqa: S608
+                [encoded, key],
+            )
+        return value

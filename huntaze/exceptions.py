@@ -63,7 +63,7 @@ class PermissionDeniedError(DomainError):
 class InviteRequired(DomainError):
     code = "invite_required"
     status_code = 403
-    default_message = _("Beta fermée - invitation requise")
+    default_message = _("Bêta fermée - invitation requise")
 
 
 class NotFound(DomainError):
@@ -255,14 +255,42 @@ def _api_exception(exc: Exception) -> Response | None:
     return Response(error_body(_drf_code(exc), message), status=exc.status_code, headers=headers)
 
 
+# What PostgreSQL answers when a web request's bound is reached (huntaze/settings/base.py):
+# SQLSTATE → the bound.
+_BOUNDS = {"57014": "statement_timeout", "55P03": "lock_timeout"}
+
+
+def database_bound(exc: BaseException) -> str | None:
+    """``statement_timeout`` or ``lock_timeout`` when that bound ended the statement behind
+    ``exc`` (a Django database error), else ``None``."""
+    return _BOUNDS.get(getattr(exc.__cause__, "sqlstate", None) or "")
+
+
+def database_unavailable(exc: Exception) -> dict[str, str]:
+    """Log a database error that makes a request a 503 and return the answer's headers.
+
+    A statement or a lock wait past its bound: retry in a second, the lock is usually gone by
+    then (``huntaze_db_bounds_reached_total`` counts them, huntaze/metrics.py). The database out
+    of reach (connection refused or lost, the pool's wait over): retry in a few seconds.
+    """
+    bound = database_bound(exc)
+    if bound is None:
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return {"Retry-After": "5"}
+    logger.warning("database %s reached: the request gave up", bound)
+    return {"Retry-After": "1"}
+
+
 def _database_error(exc: Exception) -> Response | None:
-    """A constraint is 409; the database out of reach is 503; any other database error 500."""
+    """A constraint is 409; the database out of reach, or a statement or lock wait past its
+    bound, is 503 with Retry-After; any other database error 500."""
     if isinstance(exc, IntegrityError):
         return Response(error_body("conflict", Conflict.default_message), status=409)
     if isinstance(exc, (OperationalError, InterfaceError)):
-        logger.warning("database unavailable: %s", type(exc).__name__)
         return Response(
-            error_body("service_unavailable", ServiceUnavailable.default_message), status=503
+            error_body("service_unavailable", ServiceUnavailable.default_message),
+            status=503,
+            headers=database_unavailable(exc),
         )
     if isinstance(exc, DatabaseError):
         logger.exception("database error")

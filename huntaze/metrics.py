@@ -54,7 +54,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from huntaze.db import database_ping
-from huntaze.exceptions import error_response
+from huntaze.exceptions import database_bound, error_response
 
 logger = logging.getLogger("huntaze.metrics")
 
@@ -130,6 +130,23 @@ RATE_LIMITED = Counter(
     "Requests refused by a rate limit, by scope (signin_ip, ai_generate_user …).",
     ["scope"],
 )
+DB_BOUNDS_REACHED = Counter(
+    "huntaze_db_bounds_reached",
+    "SQL statements PostgreSQL ended at a bound of web requests, by bound (statement_timeout, "
+    "lock_timeout); their requests answered 503.",
+    ["bound"],
+)
+REDIS_ERRORS = Counter(
+    "huntaze_redis_errors",
+    "Cache calls Redis failed, by kind (timeout, connection, error); each was served by the "
+    "database cache instead (huntaze/redis_cache.py).",
+    ["kind"],
+)
+CACHE_DEGRADED = Gauge(
+    "huntaze_cache_degraded",
+    "1 while a live worker serves the cache from the database because Redis failed.",
+    multiprocess_mode="livemax",
+)
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
@@ -181,6 +198,11 @@ def _timed_execute(execute, sql, params, many, context):
     started = time.perf_counter()
     try:
         return execute(sql, params, many, context)
+    except DatabaseError as exc:
+        bound = database_bound(exc)
+        if bound is not None:
+            DB_BOUNDS_REACHED.labels(bound).inc()
+        raise
     finally:
         DB_QUERY_SECONDS.observe(time.perf_counter() - started)
 
@@ -285,6 +307,15 @@ def signin_observe(*, success: bool) -> None:
 
 def rate_limited(scope: str) -> None:
     RATE_LIMITED.labels(scope).inc()
+
+
+def redis_error(kind: str) -> None:
+    """A cache call Redis failed: ``timeout``, ``connection`` or ``error``."""
+    REDIS_ERRORS.labels(kind).inc()
+
+
+def cache_degraded(degraded: bool) -> None:
+    CACHE_DEGRADED.set(1 if degraded else 0)
 
 
 # --- figures read at scrape time -----------------------------------------------------------------

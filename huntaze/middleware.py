@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -18,8 +19,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 
-from huntaze import health, metrics
-from huntaze.exceptions import error_response
+from huntaze import health, l10n, metrics
+from huntaze.exceptions import database_unavailable, error_response
 from huntaze.logging import reset_request_id, set_request_id
 
 logger = logging.getLogger("huntaze.errors")
@@ -94,10 +95,12 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)):
-            logger.warning("database unavailable: %s", type(exception).__name__)
-            return error_response(
+            response = error_response(
                 "service_unavailable", _("Service temporairement indisponible."), 503
             )
+            for name, value in database_unavailable(exception).items():
+                response[name] = value
+            return response
         return None
 
 
@@ -259,3 +262,29 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+class AdminTimeZoneMiddleware:
+    """Admin pages (``/admin/``, the Beta dashboard included) in ``ADMIN_TIME_ZONE``.
+
+    Only the display changes: ``TIME_ZONE`` stays UTC for everything else (the API writes UTC
+    ISO 8601, the database and the logs are UTC). The zone is active while the view runs and
+    while its template renders, so lists, forms, date filters and the dashboard's days all read
+    in the same zone, the one the page header names (``huntaze.l10n``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(_admin_prefix()):
+            return self.get_response(request)
+        with l10n.display_time_zone():
+            return self.get_response(request)
+
+
+@functools.cache
+def _admin_prefix() -> str:
+    from django.urls import reverse
+
+    return reverse("admin:index")

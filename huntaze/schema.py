@@ -82,7 +82,7 @@ ERROR_EXAMPLES: dict[str, tuple[str, dict]] = {
     ),
     "invite_required": (
         "No usable invite for this email and code",
-        _error("invite_required", "Beta fermée - invitation requise"),
+        _error("invite_required", "Bêta fermée - invitation requise"),
     ),
     "not_found": (
         "Unknown id, another user's object, or a page past the end",

@@ -7,11 +7,12 @@ Design:
   ``rl:<scope>:<sha256(identity)>:<window index>``: identities (IPs, emails, user ids) are
   hashed so the cache never holds an email in clear. A fixed window lets at most twice the rate
   through around a window boundary; that is the accepted price of one counter per bucket.
-* **Atomic increments.** Redis ``INCR`` is atomic. Django's database cache implements ``incr``
-  as get-then-set, which loses updates under parallel requests (a parallel brute force would
-  slip through), so on PostgreSQL the increment runs under a transaction-level advisory lock
-  on the bucket key. DRF's own throttles (``ScopedRateThrottle``, ``UserRateThrottle``) keep a
-  list of timestamps with the same get-then-set, so none is used.
+* **Atomic increments.** Redis ``INCR`` is atomic, and so is the database cache's ``incr``
+  (huntaze/cache.py: Django's get-then-set lost updates under parallel requests, so a parallel
+  brute force slipped through). DRF's own throttles (``ScopedRateThrottle``,
+  ``UserRateThrottle``) keep a list of timestamps with the same get-then-set, so none is used.
+* **Redis unavailable** (``REDIS_URL`` set): the database cache counts instead
+  (huntaze/redis_cache.py), so the limits hold and a limited endpoint never fails for it.
 * **Rates** come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (read per request, so
   settings overrides apply) and accept a multiplier on the period: ``"5/5min"``,
   ``"3/hour"``, ``"10/m"``, ``"100/2h"``.
@@ -35,9 +36,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.db import DatabaseCache
-from django.db import connection, transaction
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
@@ -89,15 +88,6 @@ def _bucket(scope: str, identity: str, window: int) -> tuple[str, float]:
 
 
 def _incr(key: str, timeout: int) -> int:
-    if isinstance(caches["default"], DatabaseCache) and connection.vendor == "postgresql":
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
-            return _incr_plain(key, timeout)
-    return _incr_plain(key, timeout)
-
-
-def _incr_plain(key: str, timeout: int) -> int:
     if cache.add(key, 1, timeout):
         return 1
     try:

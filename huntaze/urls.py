@@ -10,6 +10,9 @@ from huntaze import views
 
 urlpatterns = [
     path("", views.root),
+    path("favicon.ico", views.favicon),
+    # Django's set_language (POST language=fr|en, next=…): the admin header's language switch.
+    path("i18n/", include("django.conf.urls.i18n")),
     # The staff's Beta dashboard (dashboard/), before the admin's catch-all patterns.
     path("admin/beta/", include("dashboard.urls")),
     path("admin/", admin.site.urls),

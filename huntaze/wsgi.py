@@ -2,6 +2,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+import huntaze
+
+# Before the settings load: the web server's database sessions get the statement and lock
+# timeouts of web requests (DATABASE_STATEMENT_TIMEOUT, DATABASE_LOCK_TIMEOUT).
+huntaze.serves_web_requests = True
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huntaze.settings")
 application = get_wsgi_application()
 

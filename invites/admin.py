@@ -37,8 +37,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from huntaze.admin_actions import ConfirmationGroup, action_confirmation, confirmed
+from huntaze.admin_site import EMPTY
 from huntaze.exceptions import DomainError
-from invites.admin_bulk import InviteBulkPageMixin, send_message
+from huntaze.l10n import number, percent
+from invites.admin_bulk import SEND_CONFIRM_ABOVE, InviteBulkPageMixin, send_message
 from invites.admin_export import csv_export
 from invites.models import BetaInvite, InviteStatus
 from invites.selectors import invite_funnel
@@ -56,7 +59,6 @@ STATUS_COLORS = {
 }
 NOT_SENT_COLOR = "#b45309"
 FAILED_COLOR = "#dc2626"
-EMPTY = "—"
 
 
 def _short(value: datetime | None) -> str:
@@ -144,6 +146,14 @@ class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
         "used_by_link",
         "revoked_at",
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        """The expiry is the one field staff edit, and only while it can still matter: a used
+        or revoked invite keeps the date it had."""
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.status in (InviteStatus.USED, InviteStatus.REVOKED):
+            return (*fields, "expires_at")
+        return fields
 
     # --- list ----------------------------------------------------------------------------
 
@@ -315,29 +325,135 @@ class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Envoyer / renvoyer l'email d'invitation"))
     def send_invites(self, request, queryset):
-        text, level = send_message(invite_send(invites=list(queryset.order_by("created_at"))))
+        """Send (or resend) the selected pending invites; more than ``SEND_CONFIRM_ABOVE``
+        emails at once ask first, on a page listing the recipients."""
+        invites = list(queryset.order_by("created_at"))
+        to_send = [i for i in invites if i.status == InviteStatus.PENDING]
+        if not to_send:
+            self.message_user(
+                request,
+                _("Aucune invitation en attente dans la sélection : aucun email à envoyer."),
+                messages.WARNING,
+            )
+            return None
+        if len(to_send) > SEND_CONFIRM_ABOVE and not confirmed(request):
+            return self._send_confirmation(request, to_send, invites)
+        # invite_send skips (and reports) what is no longer pending, the selection's or a race's.
+        text, level = send_message(invite_send(invites=invites))
         self.message_user(request, text, level)
+        return None
+
+    def _send_confirmation(self, request, to_send: list[BetaInvite], selected: list[BetaInvite]):
+        count = len(to_send)
+        sending = {i.pk for i in to_send}
+        resends = sum(1 for i in to_send if i.sent_at is not None)
+        return action_confirmation(
+            request,
+            self,
+            action="send_invites",
+            title=_("Envoyer les invitations"),
+            question=ngettext(
+                "Envoyer %(n)s email d'invitation ?", "Envoyer %(n)s emails d'invitation ?", count
+            )
+            % {"n": number(count)},
+            consequence=(
+                ngettext(
+                    "Dont %(n)s renvoi à une adresse qui l'a déjà reçue.",
+                    "Dont %(n)s renvois à des adresses qui l'ont déjà reçue.",
+                    resends,
+                )
+                % {"n": number(resends)}
+                if resends
+                else ""
+            ),
+            groups=[
+                ConfirmationGroup(
+                    "send",
+                    _("Recevront l'email"),
+                    [(i.email, _delivery_text(i)) for i in to_send],
+                ),
+                ConfirmationGroup(
+                    "skip",
+                    _("Pas d'email (l'invitation n'est plus en attente)"),
+                    [
+                        (i.email, InviteStatus(i.status).label)
+                        for i in selected
+                        if i.pk not in sending
+                    ],
+                ),
+            ],
+            selected=[i.pk for i in to_send],
+            confirm_label=ngettext("Oui, envoyer %(n)s email", "Oui, envoyer %(n)s emails", count)
+            % {"n": number(count)},
+        )
 
     @admin.action(description=gettext_lazy("Révoquer les invitations sélectionnées"))
     def revoke_invites(self, request, queryset):
+        """Revoke the selected unused invites, after a confirmation page that lists them (and
+        the ones that will not change: used or already revoked)."""
+        if not confirmed(request):
+            return self._revoke_confirmation(request, list(queryset.order_by("email")))
         revoked, used = invite_revoke_many(invites=queryset)
-        self.message_user(
-            request,
-            ngettext("%(n)d invitation révoquée.", "%(n)d invitations révoquées.", revoked)
-            % {"n": revoked},
-            messages.SUCCESS,
-        )
-        if used:
-            self.message_user(
-                request,
+        parts, level = [], messages.SUCCESS
+        if revoked or not used:
+            parts.append(
+                ngettext("%(n)d invitation révoquée.", "%(n)d invitations révoquées.", revoked)
+                % {"n": revoked}
+            )
+        if used:  # used between the confirmation page and "Yes"
+            parts.append(
                 ngettext(
                     "%(n)d invitation déjà utilisée : non révoquée.",
                     "%(n)d invitations déjà utilisées : non révoquées.",
                     used,
                 )
-                % {"n": used},
+                % {"n": used}
+            )
+            level = messages.WARNING
+        self.message_user(request, " ".join(parts), level)
+        return None
+
+    def _revoke_confirmation(self, request, invites: list[BetaInvite]):
+        revocable = [i for i in invites if i.status in (InviteStatus.PENDING, InviteStatus.EXPIRED)]
+        if not revocable:
+            self.message_user(
+                request,
+                _("Aucune invitation à révoquer : la sélection est déjà utilisée ou révoquée."),
                 messages.WARNING,
             )
+            return None
+        count = len(revocable)
+        kept = [i for i in invites if i not in revocable]
+        return action_confirmation(
+            request,
+            self,
+            action="revoke_invites",
+            title=_("Révoquer les invitations"),
+            question=ngettext("Révoquer %(n)s invitation ?", "Révoquer %(n)s invitations ?", count)
+            % {"n": number(count)},
+            consequence=_(
+                "Leur code ne permettra plus de s'inscrire. Une révocation ne s'annule pas : "
+                "une nouvelle invitation pourra être envoyée plus tard."
+            ),
+            groups=[
+                ConfirmationGroup(
+                    "revoke",
+                    _("Seront révoquées"),
+                    [(i.email, InviteStatus(i.status).label) for i in revocable],
+                ),
+                ConfirmationGroup(
+                    "unchanged",
+                    _("Ne changeront pas"),
+                    [(i.email, InviteStatus(i.status).label) for i in kept],
+                ),
+            ],
+            selected=[i.pk for i in revocable],
+            confirm_label=ngettext(
+                "Oui, révoquer %(n)s invitation", "Oui, révoquer %(n)s invitations", count
+            )
+            % {"n": number(count)},
+            danger=True,
+        )
 
     @admin.action(description=gettext_lazy("Exporter en CSV (Excel en français : « ; »)"))
     def export_csv_semicolon(self, request, queryset):
@@ -346,6 +462,16 @@ class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Exporter en CSV (Excel en anglais : « , »)"))
     def export_csv_comma(self, request, queryset):
         return csv_export(queryset, delimiter=",")
+
+
+def _delivery_text(invite: BetaInvite) -> str:
+    if invite.sent_at is None:
+        return _("premier envoi")
+    return ngettext(
+        "déjà envoyée %(n)d fois, dernier envoi le %(date)s",
+        "déjà envoyée %(n)d fois, dernier envoi le %(date)s",
+        invite.send_count or 1,
+    ) % {"n": invite.send_count or 1, "date": _short(invite.sent_at)}
 
 
 def _uuid_or_404(object_id: str) -> uuid.UUID:
@@ -387,7 +513,7 @@ def _cards(request, changelist, funnel: dict) -> list[dict]:
         }
 
     def pct(value):
-        return f"{formats.number_format(value, 1)} %" if value is not None else EMPTY
+        return percent(value) if value is not None else EMPTY
 
     return [
         card("issued", _("Émises"), funnel["issued"], hint=_("toutes")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -16,8 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from huntaze.hashing import sha256_hex
+from huntaze.l10n import number
 from invites.models import InviteStatus
-from invites.selectors import invite_emails_with_account
+from invites.selectors import invite_emails_pending_sent, invite_emails_with_account
 from invites.services import (
     EXPIRES_IN_DAYS_MAX,
     EXPIRES_IN_DAYS_MIN,
@@ -29,6 +32,9 @@ from invites.services import (
     invite_issue_many,
     invite_send,
 )
+
+# Sending more than this many emails at once asks first (the bulk page and the send action).
+SEND_CONFIRM_ABOVE = 5
 
 
 class InviteBulkForm(forms.Form):
@@ -96,6 +102,10 @@ def send_message(report: SendReport) -> tuple[str, int]:
     return text, level
 
 
+def _recipients_digest(emails: list[str]) -> str:
+    return sha256_hex("\n".join(emails))[:16]
+
+
 class InviteBulkPageMixin:
     """``BetaInviteAdmin``'s bulk page (``<changelist>/bulk/``)."""
 
@@ -116,7 +126,18 @@ class InviteBulkPageMixin:
             form.add_error("emails", refusal)
             return self._bulk_page(request, form, invalid=parsed.invalid)
         members = invite_emails_with_account(emails=parsed.valid)
-        results = self._bulk_issue(request, form.cleaned_data, parsed, members)
+        data = form.cleaned_data
+        emails = [e for e in parsed.valid if data["include_members"] or e not in members]
+        if data["send"]:
+            already_sent = invite_emails_pending_sent(emails=emails)
+            to_send = [e for e in emails if e not in already_sent]
+            # Many emails at once ask first; the form stays filled and "Yes" posts it again with
+            # a digest of the recipients it showed, so a list edited meanwhile asks again.
+            if len(to_send) > SEND_CONFIRM_ABOVE and request.POST.get(
+                "confirm"
+            ) != _recipients_digest(to_send):
+                return self._bulk_page(request, form, invalid=parsed.invalid, confirm=to_send)
+        results = self._bulk_issue(request, data, parsed, emails)
         retry = InviteBulkForm(
             initial={
                 "emails": "\n".join(raw for _n, raw in parsed.invalid),
@@ -129,12 +150,11 @@ class InviteBulkPageMixin:
         )
 
     def _bulk_issue(
-        self, request, data: dict, parsed: ParsedEmails, members: dict
+        self, request, data: dict, parsed: ParsedEmails, emails: list[str]
     ) -> list[IssueResult]:
-        """Issue the parsed emails' invites (members skipped unless asked), send the new ones if
-        asked, and say what happened."""
-        include_members = data["include_members"]
-        emails = [e for e in parsed.valid if include_members or e not in members]
+        """Issue the invites of ``emails`` (the parsed ones, members left out unless asked),
+        send the new ones if asked, and say what happened in one banner (four stacked banners
+        pushed the results off a laptop's screen)."""
         results = (
             invite_issue_many(
                 emails=emails, created_by=request.user, expires_in_days=data["expires_in_days"]
@@ -144,19 +164,18 @@ class InviteBulkPageMixin:
         )
         created = sum(1 for r in results if r.created)
         kept = len(results) - created
-        messages.success(
-            request,
+        parts = [
             ngettext("%(n)d invitation créée", "%(n)d invitations créées", created) % {"n": created}
             + ", "
             + ngettext(
                 "%(n)d déjà en attente conservée.", "%(n)d déjà en attente conservées.", kept
             )
-            % {"n": kept},
-        )
+            % {"n": kept}
+        ]
+        level = messages.SUCCESS
         skipped = len(parsed.valid) - len(emails)
         if skipped:
-            messages.warning(
-                request,
+            parts.append(
                 ngettext(
                     "%(n)d adresse déjà inscrite ignorée (cochez « Inviter aussi les adresses "
                     "déjà inscrites » pour l'inviter quand même).",
@@ -164,23 +183,26 @@ class InviteBulkPageMixin:
                     "adresses déjà inscrites » pour les inviter quand même).",
                     skipped,
                 )
-                % {"n": skipped},
+                % {"n": skipped}
             )
+            level = messages.WARNING
         if data["send"] and results:
             unsent = [r.invite for r in results if r.invite.sent_at is None]
-            text, level = send_message(invite_send(invites=unsent))
-            self.message_user(request, text, level)
+            text, send_level = send_message(invite_send(invites=unsent))
+            parts.append(text)
+            level = max(level, send_level)
         if parsed.invalid:
             count = len(parsed.invalid)
-            messages.warning(
-                request,
+            parts.append(
                 ngettext(
                     "%(n)d ligne ignorée : adresse invalide.",
                     "%(n)d lignes ignorées : adresse invalide.",
                     count,
                 )
-                % {"n": count},
+                % {"n": count}
             )
+            level = max(level, messages.WARNING)
+        self.message_user(request, " ".join(parts), level)
         return results
 
     def _bulk_page(
@@ -191,6 +213,7 @@ class InviteBulkPageMixin:
         results: list[IssueResult] | None = None,
         invalid: list[tuple[int, str]] = (),
         members: dict | None = None,
+        confirm: list[str] | None = None,
     ) -> TemplateResponse:
         members = members or {}
         issued = {r.email: r for r in results or []}
@@ -222,6 +245,28 @@ class InviteBulkPageMixin:
             "opts": self.model._meta,
             "title": _("Inviter des adresses email"),
             "form": form,
+            # Laid out by Django's own fieldset template, like every other admin form.
+            "adminform": helpers.AdminForm(
+                form, [(None, {"fields": list(form.fields)})], prepopulated_fields={}
+            ),
+            "confirm": confirm,
+            "confirm_digest": _recipients_digest(confirm) if confirm else "",
+            "confirm_question": (
+                ngettext(
+                    "Envoyer %(n)s email d'invitation ?", "Envoyer %(n)s emails d'invitation ?", n
+                )
+                % {"n": number(n)}
+                if (n := len(confirm or ()))
+                else ""
+            ),
+            "confirm_label": (
+                ngettext(
+                    "Oui, créer et envoyer %(n)s email", "Oui, créer et envoyer %(n)s emails", n
+                )
+                % {"n": number(n)}
+                if n
+                else ""
+            ),
             "results": results,
             "rows": rows,
             "invalid": list(invalid),

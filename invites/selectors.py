@@ -68,3 +68,13 @@ def invite_emails_with_account(*, emails: Iterable[str]) -> dict[str, object]:
     user_model = get_user_model()
     rows = user_model._default_manager.filter(email__in=wanted).values_list("email", "pk")
     return dict(rows)
+
+
+def invite_emails_pending_sent(*, emails: Iterable[str]) -> set[str]:
+    """The addresses of ``emails`` whose pending invite has already been emailed: issuing them
+    again keeps that invite and sends nothing (the bulk page counts what it would send)."""
+    wanted = {normalize_email(e) for e in emails}
+    if not wanted:
+        return set()
+    pending = BetaInvite.objects.pending().filter(email__in=wanted, sent_at__isnull=False)
+    return set(pending.values_list("email", flat=True))

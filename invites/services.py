@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from huntaze import metrics
 from huntaze.emails import normalize_email
 from huntaze.exceptions import Conflict, ValidationFailed
+from huntaze.l10n import display_time_zone, display_zone
 from huntaze.logging import scrub
 from invites.models import BetaInvite, InviteStatus
 
@@ -260,16 +261,19 @@ def invite_signup_url(*, invite: BetaInvite) -> str:
 
 
 def invite_email_build(*, invite: BetaInvite, connection=None) -> mail.EmailMultiAlternatives:
-    """The invite email (plain text with an HTML alternative), in the product's language."""
+    """The invite email (plain text with an HTML alternative), in the product's language and
+    ``ADMIN_TIME_ZONE``."""
     context = {
         "invite": invite,
         "code": invite.code,
         "email": invite.email,
         "signup_url": invite_signup_url(invite=invite),
         "expires_at": invite.expires_at,
+        "time_zone": display_zone().key,
         "frontend_url": settings.FRONTEND_URL,
     }
-    with translation.override(settings.LANGUAGE_CODE):
+    # Dates as the reader's day and hour: ADMIN_TIME_ZONE (Europe/Paris), named in the text.
+    with translation.override(settings.LANGUAGE_CODE), display_time_zone():
         subject = render_to_string("invites/email/invite_subject.txt", context)
         text = render_to_string("invites/email/invite_body.txt", context)
         html = render_to_string("invites/email/invite_body.html", context)

@@ -3,7 +3,8 @@
 The source is read in one read-only repeatable-read snapshot (``legacy.source``). Each table is
 planned in Python from that snapshot and from what earlier runs left (``LegacyRecord``), then
 written in set-based batches (``legacy.writer``). Users go first, because every other table
-hangs off them: ``Run.owners`` maps each legacy user id to the account its rows go to.
+hangs off them: ``Run.owners`` maps each legacy user id to the account its rows go to, found by
+legacy id once imported (``legacy.identity``).
 
 The decision for each legacy row:
 
@@ -12,130 +13,41 @@ The decision for each legacy row:
 * imported, changed in the old app, untouched here → updated;
 * imported, changed in the old app *and* here → this product's version is kept, reported as
   a conflict;
-* imported, then deleted here → not re-created, reported.
+* imported, then deleted here → not re-created, reported;
+* imported, then deleted in the old app → carried over (``legacy.deletions``);
+* any write that would give a row of ours another owner → refused, reported
+  (``legacy.writer``).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-
 from django.db import connection
 from django.utils import timezone
 
+from legacy.deletions import carry_deletions
 from legacy.report import NOT_CARRIED_REASONS, Report
+from legacy.run import Progress, Run
+from legacy.social import import_social_accounts
 from legacy.source import LegacySource
-from legacy.writer import INSERT, Failure, Planned, Target, write_batch
+from legacy.tables import import_content, import_invites, import_subscriptions
+from legacy.users import import_users
 
 DEFAULT_BATCH_SIZE = 2000
 # pg_advisory_lock key: two imports into one database at once would plan against each other.
 LOCK_KEY = 0x48554E545A_4C4547  # "HUNTZ" "LEG"
 
-Progress = Callable[[str, int, int], None]
+# In the order a run imports them: users first, every other table hangs off them.
+STEPS = (
+    ("users", import_users),
+    ("accounts", import_social_accounts),
+    ("subscription_records", import_subscriptions),
+    ("content_assets", import_content),
+    ("beta_invites", import_invites),
+)
 
 
 class ImportBusy(Exception):
     """Another ``import_legacy`` holds the lock on this database."""
-
-
-@dataclass
-class Owner:
-    """Where the rows of one legacy user go."""
-
-    user_id: uuid.UUID | None  # our user, or None when that legacy user was not imported
-    reason: str = ""  # why not, when user_id is None
-    merged: bool = False  # a case duplicate folded into another legacy user's account
-    deleted: bool = False
-    email: str = ""  # the normalised legacy email ("" for deleted users)
-    plan: str = "FREE"
-    passwordless: bool = False  # live, with an empty legacy password hash
-
-
-@dataclass
-class Run:
-    source: LegacySource
-    report: Report
-    dry_run: bool
-    batch_size: int
-    now: datetime
-    progress: Progress | None = None
-    owners: dict[str, Owner] = field(default_factory=dict)
-
-    def owner_of(self, legacy_user_id: str) -> Owner:
-        return self.owners.get(legacy_user_id) or Owner(None, "its user is not in the source")
-
-    def write(self, target: Target, rows: list[Planned], **kwargs) -> list[Planned]:
-        """Write ``rows`` in batches (or, in a dry run, pretend every row is written)."""
-        if self.dry_run:
-            return rows
-        written: list[Planned] = []
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
-            done, failures = write_batch(target, chunk, **kwargs)
-            written += done
-            done_ids = {id(r) for r in done}
-            self._refused(target, [r for r in chunk if id(r) not in done_ids], failures)
-        return written
-
-    def _refused(self, target: Target, not_written: list[Planned], failures: list[Failure]) -> None:
-        failed = {id(f.row) for f in failures}
-        for failure in failures:
-            self.report.problem(
-                target.source, failure.row.legacy_id, "cannot_store", failure.reason
-            )
-        for row in not_written:
-            if id(row) not in failed:  # an UPDATE whose row was changed here meanwhile
-                self.report.conflict(
-                    target.source,
-                    row.legacy_id,
-                    "changed_on_both_sides",
-                    "changed here while the import ran; this product's version is kept",
-                )
-
-    def tally(self, target: Target, planned: list[Planned], written: list[Planned]) -> None:
-        """Count written rows as imported/updated and the others as skipped."""
-        done = {id(r) for r in written}
-        for row in planned:
-            if id(row) in done:
-                self.report.count(target.source, "imported" if row.op == INSERT else "updated")
-            else:
-                self.report.count(target.source, "skipped")
-
-
-def unchanged_or_conflict(
-    run: Run, target: Target, legacy_id: str, source_hash: str, record
-) -> bool:
-    """Handle an already-imported row that needs no write; True when it was handled.
-
-    ``record`` is ``existing_records``' tuple. Not handled (False): a row changed in the old
-    app and untouched here, which the caller updates.
-    """
-    _object_id, old_hash, _merged, exists, _now_hash, untouched = record
-    if not exists:
-        run.report.count(target.source, "skipped")
-        run.report.problem(
-            target.source,
-            legacy_id,
-            "deleted_here",
-            "deleted in this product after an earlier import; not re-created",
-        )
-        return True
-    if old_hash == source_hash:
-        run.report.count(target.source, "unchanged")
-        return True
-    if not untouched:
-        run.report.count(target.source, "skipped")
-        run.report.conflict(
-            target.source,
-            legacy_id,
-            "changed_on_both_sides",
-            "changed in the old app and in this product since the last import; "
-            "this product's version is kept",
-        )
-        return True
-    return False
 
 
 def run_import(
@@ -146,8 +58,6 @@ def run_import(
     progress: Progress | None = None,
 ) -> Report:
     """Import everything from the open ``source`` snapshot; return the report."""
-    from legacy import tables, users
-
     report = Report(source=source.description, dry_run=dry_run, started_at=timezone.now())
     report.snapshot_at = source.snapshot_at
     run = Run(
@@ -163,11 +73,8 @@ def run_import(
         if not cursor.fetchone()[0]:
             raise ImportBusy("another import_legacy is running against this database")
     try:
-        users.import_users(run)
-        users.import_social_accounts(run)
-        tables.import_subscriptions(run)
-        tables.import_content(run)
-        tables.import_invites(run)
+        for table, step in STEPS:
+            carry_deletions(run, table, step(run))
         _not_carried(run)
     finally:
         with connection.cursor() as cursor:

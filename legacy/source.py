@@ -9,7 +9,7 @@ writing. The schema is the one in ``legacy/schema/schema.sql``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
 import psycopg
 from psycopg import IsolationLevel
@@ -79,17 +79,31 @@ class SourceError(Exception):
     """The source cannot be read; the message is one line, without the password."""
 
 
+def _split(url: str) -> SplitResult:
+    """``url`` parsed, or ``SourceError`` in words that quote nothing of it (a malformed URL
+    can hold the password anywhere)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed lazily: a malformed port raises here
+    except ValueError as exc:
+        if "IPv6" in str(exc):
+            why = "a host in [brackets] is not closed"
+        elif "Port" in str(exc) or "port" in str(exc):
+            why = "the port is not a number from 0 to 65535"
+        else:
+            why = "it cannot be parsed"
+        raise SourceError(f"the legacy database URL is malformed: {why}") from None
+    return parts
+
+
 def describe(url: str) -> str:
     """The URL for messages and the report: ``user:***@host:port/db``, never the password."""
-    parts = urlsplit(url)
+    parts = _split(url)
     host = parts.hostname or ""
     if not host:
         query = dict(parse_qsl(parts.query))
         host = f"(socket {query.get('host', 'default')})"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # a malformed port: libpq will say so, this must not raise first
-        port = ":?"
+    port = f":{parts.port}" if parts.port else ""
     user = (
         f"{parts.username}:***@"
         if parts.password
@@ -100,22 +114,35 @@ def describe(url: str) -> str:
 
 def _libpq_url(url: str) -> tuple[str, str | None]:
     """``url`` without Prisma's own parameters, and the schema Prisma's ``?schema=`` names."""
-    parts = urlsplit(url)
+    parts = _split(url)
     if parts.scheme not in ("postgres", "postgresql"):
         raise SourceError(
             f"the legacy database URL must be postgres://… (got {parts.scheme or 'no scheme'}://)"
         )
     query = parse_qsl(parts.query, keep_blank_values=True)
     schema = next((value for key, value in query if key == "schema" and value), None)
-    kept = [(k, v) for k, v in query if k not in PRISMA_ONLY_PARAMS]
-    return urlunsplit(parts._replace(query=urlencode(kept))), schema
+    kept = urlencode([(k, v) for k, v in query if k not in PRISMA_ONLY_PARAMS])
+    # Not urlunsplit: it drops the "//" of an empty host (postgres:///db?host=/socket).
+    url = f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{kept}" if kept else "")
+    return url, schema
+
+
+def _search_path_option(schema: str) -> str:
+    """libpq ``options`` setting the search path to exactly ``schema``, as Prisma means it:
+    quoted, so ``Legacy`` stays ``Legacy`` (unquoted, PostgreSQL would fold it to
+    ``legacy``). Backslashes and spaces are escaped for libpq's option splitting."""
+    identifier = '"' + schema.replace('"', '""') + '"'
+    return "-c search_path=" + identifier.replace("\\", "\\\\").replace(" ", "\\ ")
 
 
 def _one_line(exc: BaseException, url: str) -> str:
     text = " ".join(str(exc).split())
-    password = urlsplit(url).password
-    if password:
-        text = text.replace(password, "***")
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    for secret in {password, unquote(password or "")} - {None, ""}:
+        text = text.replace(secret, "***")
     return text or exc.__class__.__name__
 
 
@@ -126,10 +153,11 @@ class LegacySource:
         self.url = url
         self.description = describe(url)
         self._conn: psycopg.Connection | None = None
+        self.schema: str | None = None
 
     def __enter__(self) -> LegacySource:
-        libpq_url, schema = _libpq_url(self.url)
-        options = {"options": f"-c search_path={schema}"} if schema else {}
+        libpq_url, self.schema = _libpq_url(self.url)
+        options = {"options": _search_path_option(self.schema)} if self.schema else {}
         try:
             conn = psycopg.connect(
                 libpq_url,
@@ -168,10 +196,23 @@ class LegacySource:
         return self._conn
 
     def _check_schema(self) -> None:
+        if self.schema and not self.fetch_all(
+            "SELECT 1 FROM pg_namespace WHERE nspname = %s", [self.schema]
+        ):
+            raise SourceError(
+                f"{self.description} has no schema {self.schema!r} (the URL's ?schema=; "
+                "the name is case-sensitive)"
+            )
+        # The catalog itself rather than information_schema: the same answer, several times
+        # faster (information_schema.columns checks privileges on every column it lists).
         rows = self.fetch_all(
             """
-            SELECT table_name, column_name FROM information_schema.columns
-            WHERE table_schema = ANY (current_schemas(false)) AND table_name = ANY (%s)
+            SELECT c.relname::text, a.attname::text
+            FROM pg_class c
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE c.relnamespace IN (
+                    SELECT oid FROM pg_namespace WHERE nspname = ANY (current_schemas(false)))
+              AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname = ANY (%s)
             """,
             [list(REQUIRED_COLUMNS)],
         )

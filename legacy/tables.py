@@ -14,8 +14,8 @@ from django.conf import settings
 
 from billing.models import SubscriptionRecord
 from invites.models import BetaInvite
-from legacy.importer import Run, unchanged_or_conflict
 from legacy.rules import email_owners, normalize_email
+from legacy.run import OWNER_HELD, Owner, Run, owner_moved, settled
 from legacy.writer import Planned, Target, existing_records
 
 EMAIL_MAX = 254
@@ -38,6 +38,7 @@ SUBSCRIPTIONS = Target(
         "created_at",
         "updated_at",
     ),
+    owner_column="user_id",
 )
 CONTENT = Target(
     source="content_assets",
@@ -54,6 +55,7 @@ CONTENT = Target(
         "created_at",
         "updated_at",
     ),
+    owner_column="user_id",
 )
 INVITES = Target(
     source="beta_invites",
@@ -84,6 +86,7 @@ INVITES = Target(
         "created_at",
         "updated_at",
     ),
+    owner_column="used_by_id",
 )
 
 SUBSCRIPTIONS_SQL = """
@@ -109,34 +112,16 @@ FROM beta_invites i ORDER BY i."createdAt", i.id
 """
 
 
-def _skip(run: Run, table: str, legacy_id: str, kind: str, reason: str) -> None:
-    run.report.count(table, "skipped")
-    run.report.problem(table, legacy_id, kind, reason)
-
-
-def _owner_or_skip(run: Run, table: str, legacy_id: str, user_legacy_id: str):
-    owner = run.owner_of(user_legacy_id)
-    if owner.user_id is None:
-        _skip(
-            run,
-            table,
-            legacy_id,
-            "owner_not_imported",
-            f"legacy user {user_legacy_id} was not imported: {owner.reason}",
-        )
-        return None
-    return owner
-
-
 # --- subscription records -----------------------------------------------------------------------
 
 
-def import_subscriptions(run: Run) -> None:
+def import_subscriptions(run: Run) -> set[str]:
+    """Plan and write every subscription record; return the legacy ids read."""
     rows = run.source.fetch_all(SUBSCRIPTIONS_SQL)
     report = run.report
     report.count("subscription_records", "read", len(rows))
     records = existing_records(SUBSCRIPTIONS, [r[0] for r in rows])
-    mapped_ids = {uuid.UUID(rec[0]) for rec in records.values()}
+    mapped_ids = {uuid.UUID(rec.object_id) for rec in records.values()}
     # Records made here (not by an import) for the accounts and Stripe ids concerned.
     here_by_user = {}
     here_by_stripe = {}
@@ -154,44 +139,35 @@ def import_subscriptions(run: Run) -> None:
     for row in rows:
         legacy_id, user_legacy_id, stripe_id, status, plan = row[:5]
         source_hash = row[10]
-        owner = _owner_or_skip(run, "subscription_records", legacy_id, user_legacy_id)
-        if owner is None:
-            continue
-        if owner.merged:
-            report.count("subscription_records", "skipped")
-            report.conflict(
-                "subscription_records",
-                legacy_id,
-                "owner_merged",
-                f"legacy user {user_legacy_id} was folded into another account (case "
-                "duplicate); that account keeps its own subscription: settle this one by hand",
-                stripe_subscription_id=stripe_id,
-            )
-            continue
         record = records.get(legacy_id)
         if record is not None:
-            if unchanged_or_conflict(run, SUBSCRIPTIONS, legacy_id, source_hash, record):
+            owner = run.owner_of(user_legacy_id)
+            if record.exists and owner_moved(run, SUBSCRIPTIONS, legacy_id, record, owner):
                 continue
-        elif owner.user_id in here_by_user:
-            report.count("subscription_records", "skipped")
-            report.conflict(
-                "subscription_records",
-                legacy_id,
-                "subscription_exists",
-                "the account already has a subscription made in this product; it is kept",
-            )
-            continue
-        elif stripe_id and stripe_id in here_by_stripe:
-            report.count("subscription_records", "skipped")
-            report.conflict(
-                "subscription_records",
-                legacy_id,
-                "stripe_subscription_taken",
-                f"Stripe subscription {stripe_id} already belongs to another record here",
-            )
-            continue
+            if settled(run, SUBSCRIPTIONS, legacy_id, source_hash, record):
+                continue
+        else:
+            owner = run.skip_for_owner("subscription_records", legacy_id, user_legacy_id)
+            if owner is None:
+                continue
+            if owner.user_id in here_by_user:
+                run.skip_conflict(
+                    "subscription_records",
+                    legacy_id,
+                    "subscription_exists",
+                    "the account already has a subscription made in this product; it is kept",
+                )
+                continue
+            if stripe_id and stripe_id in here_by_stripe:
+                run.skip_conflict(
+                    "subscription_records",
+                    legacy_id,
+                    "stripe_subscription_taken",
+                    f"Stripe subscription {stripe_id} already belongs to another record here",
+                )
+                continue
         expected_plan = plan if status in PAID_STATUSES else "FREE"
-        if not owner.merged and owner.plan != expected_plan:
+        if owner.plan != expected_plan:
             report.problem(
                 "subscription_records",
                 legacy_id,
@@ -222,19 +198,22 @@ def import_subscriptions(run: Run) -> None:
         )
     written = run.write(SUBSCRIPTIONS, planned)
     run.tally(SUBSCRIPTIONS, planned, written)
+    return {row[0] for row in rows}
 
 
 # --- content assets -----------------------------------------------------------------------------
 
 
-def import_content(run: Run) -> None:
+def import_content(run: Run) -> set[str]:
+    """Plan and write every content asset, streamed; return the legacy ids read."""
     total = run.source.count("content_assets")
-    seen = 0
+    seen: set[str] = set()
     for rows in run.source.stream(CONTENT_SQL, batch_size=max(run.batch_size, 1000)):
         _content_batch(run, rows)
-        seen += len(rows)
+        seen.update(row[0] for row in rows)
         if run.progress is not None:
-            run.progress("content_assets", seen, total)
+            run.progress("content_assets", len(seen), total)
+    return seen
 
 
 def _content_batch(run: Run, rows: list[tuple]) -> None:
@@ -246,11 +225,14 @@ def _content_batch(run: Run, rows: list[tuple]) -> None:
         legacy_id, user_legacy_id, title, content, kind, category, tags, metadata = row[:8]
         metadata_type, created, updated, source_hash = row[8:]
         record = records.get(legacy_id)
-        if record is not None and unchanged_or_conflict(
-            run, CONTENT, legacy_id, source_hash, record
-        ):
-            continue
-        owner = _owner_or_skip(run, "content_assets", legacy_id, user_legacy_id)
+        if record is not None:
+            if record.exists and owner_moved(
+                run, CONTENT, legacy_id, record, run.owner_of(user_legacy_id)
+            ):
+                continue
+            if settled(run, CONTENT, legacy_id, source_hash, record):
+                continue
+        owner = run.skip_for_owner("content_assets", legacy_id, user_legacy_id)
         if owner is None:
             continue
         if metadata_type not in (None, "object"):
@@ -285,12 +267,13 @@ def _content_batch(run: Run, rows: list[tuple]) -> None:
 # --- beta invites -------------------------------------------------------------------------------
 
 
-def import_invites(run: Run) -> None:
+def import_invites(run: Run) -> set[str]:
+    """Plan and write every beta invite; return the legacy ids read."""
     rows = run.source.fetch_all(INVITES_SQL)
     report = run.report
     report.count("beta_invites", "read", len(rows))
     records = existing_records(INVITES, [r[0] for r in rows])
-    mapped_ids = {uuid.UUID(rec[0]) for rec in records.values()}
+    mapped_ids = {uuid.UUID(rec.object_id) for rec in records.values()}
     codes = {(r[2] or "").strip().upper() for r in rows}
     codes_here = {
         code
@@ -306,11 +289,10 @@ def import_invites(run: Run) -> None:
         email = normalize_email(email_raw)
         code = (code_raw or "").strip().upper()
         if not email or len(email) > EMAIL_MAX:
-            _skip(run, "beta_invites", legacy_id, "invalid_email", "the email is empty or too long")
+            run.skip("beta_invites", legacy_id, "invalid_email", "the email is empty or too long")
             continue
         if not code or len(code) > CODE_MAX:
-            _skip(
-                run,
+            run.skip(
                 "beta_invites",
                 legacy_id,
                 "invalid_code",
@@ -318,8 +300,7 @@ def import_invites(run: Run) -> None:
             )
             continue
         if code in first_with_code:
-            report.count("beta_invites", "skipped")
-            report.conflict(
+            run.skip_conflict(
                 "beta_invites",
                 legacy_id,
                 "code_duplicate",
@@ -330,12 +311,30 @@ def import_invites(run: Run) -> None:
             continue
         first_with_code[code] = legacy_id
         record = records.get(legacy_id)
+        # Who used it, as far as the import can tell: the account of that address.
+        used_by = accounts.get(email) if used_at else None
         if record is not None:
-            if unchanged_or_conflict(run, INVITES, legacy_id, source_hash, record):
+            # An invite's owner is who used it: set once, never moved (a set one stays when the
+            # address has no account here any more).
+            if (
+                record.exists
+                and used_by is not None
+                and owner_moved(run, INVITES, legacy_id, record, Owner(used_by))
+            ):
                 continue
+            if settled(run, INVITES, legacy_id, source_hash, record):
+                continue
+        elif email in run.held_emails:
+            run.skip(
+                "beta_invites",
+                legacy_id,
+                OWNER_HELD,
+                f"{email} is held back (case variants, see held_back): the invite waits for "
+                "staff to say who owns the address",
+            )
+            continue
         elif code in codes_here:
-            report.count("beta_invites", "skipped")
-            report.conflict(
+            run.skip_conflict(
                 "beta_invites",
                 legacy_id,
                 "code_taken",
@@ -360,8 +359,7 @@ def import_invites(run: Run) -> None:
                     email,
                     code,
                     used_at,
-                    # Who used it, as far as the import can tell: the account of that address.
-                    accounts.get(email) if used_at else None,
+                    used_by,
                     None,
                     expires_at,
                     None,
@@ -373,3 +371,4 @@ def import_invites(run: Run) -> None:
         )
     written = run.write(INVITES, planned)
     run.tally(INVITES, planned, written)
+    return {row[0] for row in rows}

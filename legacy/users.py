@@ -1,16 +1,21 @@
-"""Legacy users and their NextAuth Google accounts (docs/migration.md, "Users").
+"""Legacy users (docs/migration.md, "Users").
 
-* Emails are lower-cased. Two live legacy users whose emails differ only in case become ONE
-  account: the one already imported by an earlier run if any, else the most recently active
-  (latest of its ``updatedAt``, its newest refresh token — every sign-in and refresh made
-  one — and its newest content edit; then the later ``createdAt``; then the id). The other's
-  content and Google sign-in go to that account; its password, plan and subscription do not
-  (reported, with both legacy ids).
+* A legacy user imported once is found by its legacy id from then on (``legacy.identity``):
+  name, avatar, plan, dates and password (while still an imported one) follow the old app.
+  A new address follows only when it is free here and not shared, up to case, with another
+  live legacy user (unless staff gave it to this one); otherwise the row is not updated,
+  reported (``email_change_not_applied``), and the report repeats it at every run.
+* Case variants with nobody owning their address are held back (``legacy.identity``).
 * An address that already belongs to an account made in this product is left to that
   account: the legacy user is not imported (reported, with the address).
 * Soft-deleted legacy users arrive soft-deleted under this product's rule: the email is a
   placeholder derived from the new user id, the password unusable, no allauth address or
-  social account (so they cannot sign in and their address is free).
+  social account (so they cannot sign in and their address is free). A user deleted in the old
+  app after its import is soft-deleted here with ``user_soft_delete``, unless our row changed
+  since the last run (kept, reported).
+* Staff rights are never granted by a run: every account is imported as a creator, the role
+  is never updated, and a legacy ADMIN (first import, promotion or demotion) is reported
+  (``role_change_not_applied``) for staff to settle in the admin.
 * Passwords: a bcryptjs hash is kept as ``bcrypt$<hash>`` (``legacy.hashers``); an empty one
   (a Google-only user) becomes an unusable password; anything else too, reported. A re-run
   replaces our password only while it is still an imported or unusable one: once a creator
@@ -23,21 +28,26 @@ import re
 import uuid
 from types import SimpleNamespace
 
-from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection, transaction
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.services.users import user_soft_delete
-from legacy.importer import Owner, Run, unchanged_or_conflict
+from legacy.identity import (
+    Account,
+    Claims,
+    LegacyUser,
+    accounts_here,
+    claims,
+    fetch_users,
+    held_back_report,
+)
 from legacy.models import LegacyRecord
-from legacy.rules import deleted_email_placeholder, email_owners, emails_taken, normalize_email
-from legacy.writer import Planned, Target, existing_records, record_merged
+from legacy.rules import deleted_email_placeholder, email_owners, emails_taken
+from legacy.run import OWNER_HELD, Owner, Run
+from legacy.writer import Planned, Record, Target, existing_records
 
 EMAIL_MAX = 254
-SOCIAL_UID_MAX = 191
-# The providers this product offers (settings.SOCIALACCOUNT_PROVIDERS), by NextAuth's name.
-PROVIDERS = {"google": "google"}
 BCRYPT_HASH = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
 IMPORTED_OR_UNUSABLE = "t.password LIKE 'bcrypt$%%' OR t.password LIKE '!%%'"
 
@@ -58,6 +68,7 @@ USERS = Target(
         "created_at",
         "updated_at",
     ),
+    # ``role`` is written once, as CREATOR, and never updated: staff rights are staff's.
     update_columns=(
         "email",
         "name",
@@ -65,7 +76,6 @@ USERS = Target(
         "password",
         "subscription",
         "stripe_customer_id",
-        "role",
         "created_at",
         "updated_at",
     ),
@@ -75,7 +85,6 @@ USERS = Target(
         "avatar",
         "subscription",
         "stripe_customer_id",
-        "role",
         "is_active",
         "deleted_at",
         "created_at",
@@ -86,24 +95,6 @@ USERS = Target(
         "password": f"CASE WHEN {IMPORTED_OR_UNUSABLE} THEN s.password ELSE t.password END"
     },
 )
-
-USERS_SQL = """
-SELECT u.id, u.email, u.name, u.avatar, u."passwordHash", u.subscription::text,
-       u."stripeCustomerId", u.role::text, u."createdAt" AT TIME ZONE 'UTC',
-       u."updatedAt" AT TIME ZONE 'UTC', u."deletedAt" AT TIME ZONE 'UTC', md5(u::text)
-FROM users u ORDER BY u."createdAt", u.id
-"""
-ACTIVITY_SQL = """
-SELECT u.id, GREATEST(
-         u."updatedAt",
-         (SELECT max(r."createdAt") FROM refresh_tokens r WHERE r."userId" = u.id),
-         (SELECT max(c."updatedAt") FROM content_assets c WHERE c."userId" = u.id))
-FROM users u WHERE u.id = ANY(%s)
-"""
-ACCOUNTS_SQL = """
-SELECT a.id, a."userId", a.provider, a."providerAccountId", md5(a::text)
-FROM accounts a ORDER BY a.id
-"""
 
 
 def _password(run: Run, legacy_id: str, legacy_hash: str) -> str:
@@ -120,171 +111,260 @@ def _password(run: Run, legacy_id: str, legacy_hash: str) -> str:
     return make_password(None)
 
 
-def _pick_accounts(run: Run, rows: list[tuple], records: dict) -> dict[str, str]:
-    """``legacy id -> legacy id of the account it becomes`` for the live users sharing an
-    email case-insensitively (the case-duplicate rule in this module's docstring)."""
-    groups: dict[str, list[tuple]] = {}
-    for row in rows:
-        email = normalize_email(row[1])
-        if row[10] is None and email:
-            groups.setdefault(email, []).append(row)
-    groups = {email: members for email, members in groups.items() if len(members) > 1}
-    if not groups:
-        return {}
-    ids = [row[0] for members in groups.values() for row in members]
-    activity = dict(run.source.fetch_all(ACTIVITY_SQL, [ids]))
-    holder_of: dict[str, str] = {}
-    for members in groups.values():
-        imported = [
-            r for r in members if r[0] in records and not records[r[0]][2] and records[r[0]][3]
-        ]
-        ranked = sorted(
-            imported or members, key=lambda r: (activity[r[0]], r[8], r[0]), reverse=True
-        )
-        for row in members:
-            holder_of[row[0]] = ranked[0][0]
-    return holder_of
+class _Plan:
+    """The users of one run: what to write, and what to soft-delete after."""
 
+    def __init__(self, run: Run, users: list[LegacyUser]):
+        self.run = run
+        self.records = existing_records(USERS, [u.id for u in users])
+        self.here = accounts_here({lid: r.object_id for lid, r in self.records.items() if r.exists})
+        self.claims: Claims = claims(users, self.here, set(self.records))
+        self.taken = emails_taken(
+            u.email
+            for u in users
+            if u.live and u.id not in self.records and u.id not in self.claims.held
+        )
+        # Holders of the new addresses of imported users, to tell a free address from a taken one.
+        self.holders = email_owners(
+            u.email
+            for u in users
+            if u.live and u.id in self.here and u.email != self.here[u.id].email
+        )
+        self.stripe_holders = dict(
+            User.objects.filter(
+                stripe_customer_id__in=[u.stripe_id for u in users if u.stripe_id]
+            ).values_list("stripe_customer_id", "id")
+        )
+        self.planned: list[Planned] = []
+        self.soft_deletes: list[tuple[LegacyUser, Record]] = []
 
-def import_users(run: Run) -> None:
-    rows = run.source.fetch_all(USERS_SQL)
-    run.report.count("users", "read", len(rows))
-    records = existing_records(USERS, [row[0] for row in rows])
-    holder_of = _pick_accounts(run, rows, records)
-    new_live = [
-        normalize_email(row[1])
-        for row in rows
-        if row[10] is None and row[0] not in records and holder_of.get(row[0], row[0]) == row[0]
-    ]
-    taken = emails_taken(new_live)
-    stripe_holders = dict(
-        User.objects.filter(stripe_customer_id__in=[row[6] for row in rows if row[6]]).values_list(
-            "stripe_customer_id", "id"
-        )
-    )
-    planned: list[Planned] = []
-    soft_deletes: list[tuple[tuple, str]] = []
-    losers: list[tuple] = []
-    for row in rows:
-        legacy_id, email_raw, name, avatar, pw_hash, plan, stripe_id, role = row[:8]
-        created, updated, deleted, source_hash = row[8:]
-        email = normalize_email(email_raw)
-        record = records.get(legacy_id)
-        if deleted is None and (not email or len(email) > EMAIL_MAX):
-            why = "empty" if not email else f"longer than {EMAIL_MAX} characters"
-            run.owners[legacy_id] = Owner(None, "its user has no usable email")
-            run.report.count("users", "skipped")
-            run.report.problem("users", legacy_id, "invalid_email", f"the email is {why}")
-            continue
-        if deleted is None and holder_of.get(legacy_id, legacy_id) != legacy_id:
-            losers.append(row)
-            continue
-        if record is not None and record[2]:  # merged into another account by an earlier run
-            losers.append(row)
-            continue
-        owner = Owner(
-            uuid.UUID(record[0]) if record else uuid.uuid4(),
-            deleted=deleted is not None,
-            email="" if deleted else email,
-            plan=plan,
-        )
-        run.owners[legacy_id] = owner
-        if record is not None:
-            if unchanged_or_conflict(run, USERS, legacy_id, source_hash, record):
-                if not record[3]:
-                    run.owners[legacy_id] = Owner(None, "its user was deleted in this product")
-                continue
-            ours_deleted = _is_deleted(owner.user_id)
-            if deleted is not None and not ours_deleted:
-                soft_deletes.append((row, record[4]))
-                continue
-            if deleted is None and ours_deleted:
-                run.report.count("users", "skipped")
-                run.report.conflict(
-                    "users",
-                    legacy_id,
-                    "restored_in_old_app",
-                    "restored in the old app after it was imported deleted; restore it here "
-                    "from the admin",
-                )
-                continue
-            if deleted is None and email != _current_email(owner.user_id):
-                holders = email_owners([email]).get(email, set()) - {str(owner.user_id)}
-                if holders:
-                    run.report.count("users", "skipped")
-                    run.report.conflict(
-                        "users",
-                        legacy_id,
-                        "email_taken",
-                        f"its new address {email} belongs to another account here; not updated",
-                        email=email,
-                    )
-                    continue
-        elif deleted is None and email in taken:
-            run.owners[legacy_id] = Owner(None, f"{email} already has an account in this product")
-            run.report.count("users", "skipped")
-            run.report.conflict(
+    # --- already imported: found by legacy id -------------------------------------------------
+
+    def known(self, user: LegacyUser, record: Record) -> None:
+        run = self.run
+        account = self.here.get(user.id)
+        if account is None:
+            run.owners[user.id] = Owner(None, "its account was deleted in this product")
+            run.skip(
                 "users",
-                legacy_id,
-                "email_taken",
-                f"{email} already has an account made in this product; that account is kept "
-                "untouched",
-                email=email,
+                user.id,
+                "deleted_here",
+                "deleted in this product after an earlier import; not re-created",
             )
-            continue
-        holder = stripe_holders.get(stripe_id) if stripe_id else None
+            return
+        owner = Owner(
+            uuid.UUID(account.user_id),
+            deleted=account.deleted,
+            email="" if account.deleted else account.email,
+            plan=user.plan,
+        )
+        run.owners[user.id] = owner
+        if record.source_hash == user.source_hash:
+            run.report.count("users", "unchanged")
+            return
+        if not account.deleted:
+            self._report_role(user, account.role)
+        if not user.live and not account.deleted:
+            if record.untouched:
+                self.soft_deletes.append((user, record))
+            else:
+                run.skip_conflict(
+                    "users",
+                    user.id,
+                    "deletion_not_applied",
+                    "deleted in the old app, but changed in this product since the last "
+                    "import: the account is kept; soft-delete it in the admin if it should go",
+                )
+            return
+        if not record.untouched:
+            run.skip_conflict(
+                "users",
+                user.id,
+                "changed_on_both_sides",
+                "changed in the old app and in this product since the last import; "
+                "this product's version is kept",
+            )
+            return
+        if user.live and account.deleted:
+            run.skip_conflict(
+                "users",
+                user.id,
+                "restored_in_old_app",
+                "restored in the old app after it was imported deleted; restore it here "
+                "from the admin",
+            )
+            return
+        if user.live and (not user.email or len(user.email) > EMAIL_MAX):
+            run.skip("users", user.id, "invalid_email", "the new email is empty or too long")
+            return
+        if user.live and user.email != account.email and not self._address_free(user, account):
+            return
+        if user.live:
+            owner.email = user.email
+        self._plan(user, record, owner)
+
+    def _address_free(self, user: LegacyUser, account: Account) -> bool:
+        why = None
+        if not self.claims.may_have(user.id, user.email):
+            others = sorted(m.id for m in self.claims.groups[user.email] if m.id != user.id)
+            why = (
+                f"is shared, up to case, with legacy user(s) {', '.join(others)}, and staff "
+                "did not give it to this one"
+            )
+        elif self.holders.get(user.email, set()) - {account.user_id}:
+            why = "belongs to another account here"
+        if why is None:
+            return True
+        self.run.skip_conflict(
+            "users",
+            user.id,
+            "email_change_not_applied",
+            f"its new address {user.email} {why}; the account keeps {account.email} and is "
+            "not updated (reported at every run until settled)",
+            email=user.email,
+            email_here=account.email,
+        )
+        return False
+
+    # --- never imported -----------------------------------------------------------------------
+
+    def new(self, user: LegacyUser) -> None:
+        run = self.run
+        if user.live and (not user.email or len(user.email) > EMAIL_MAX):
+            why = "empty" if not user.email else f"longer than {EMAIL_MAX} characters"
+            run.owners[user.id] = Owner(None, "its user has no usable email")
+            run.skip("users", user.id, "invalid_email", f"the email is {why}")
+            return
+        if user.id in self.claims.held:
+            members = self.claims.groups[user.email]
+            run.owners[user.id] = Owner(
+                None,
+                f"held back: its address {user.email} is shared up to case with another "
+                "legacy user, until staff resolve it",
+                kind=OWNER_HELD,
+            )
+            run.skip_conflict(
+                "users",
+                user.id,
+                "case_variant_held",
+                f"{user.email} is shared, up to case, with another live legacy user: two "
+                "people for the old app, one account here. Held back with its content, Google "
+                "accounts, subscription and invites (see held_back); staff resolve it with "
+                "import_legacy --resolve LEGACY_ID",
+                legacy_ids=sorted(m.id for m in members),
+                email=user.email,
+                resolved_to=self.claims.owner.get(user.email),
+            )
+            return
+        if user.live and user.email in self.taken:
+            run.owners[user.id] = Owner(
+                None, f"{user.email} already has an account in this product"
+            )
+            run.skip_conflict(
+                "users",
+                user.id,
+                "email_taken",
+                f"{user.email} already has an account made in this product; that account is "
+                "kept untouched",
+                email=user.email,
+            )
+            return
+        owner = Owner(
+            uuid.uuid4(),
+            deleted=not user.live,
+            email=user.email if user.live else "",
+            plan=user.plan,
+        )
+        run.owners[user.id] = owner
+        self._report_role(user, Role.CREATOR)
+        self._plan(user, None, owner)
+
+    # --- both ---------------------------------------------------------------------------------
+
+    def _report_role(self, user: LegacyUser, role_here: str) -> None:
+        if not user.live or user.role == role_here:
+            return
+        promotion = user.role == Role.ADMIN
+        self.run.report.conflict(
+            "users",
+            user.id,
+            "role_change_not_applied",
+            (
+                "ADMIN in the old app: an import never grants staff rights; grant them in the "
+                "admin (user, role) if this person should have them"
+                if promotion
+                else "no longer ADMIN in the old app, still staff here: remove the staff role "
+                "in the admin if this person should lose it"
+            ),
+            legacy_role=user.role,
+            role_here=role_here,
+        )
+
+    def _plan(self, user: LegacyUser, record: Record | None, owner: Owner) -> None:
+        run = self.run
+        stripe_id = user.stripe_id
+        holder = self.stripe_holders.get(stripe_id) if stripe_id else None
         if holder is not None and holder != owner.user_id:
             run.report.conflict(
                 "users",
-                legacy_id,
+                user.id,
                 "stripe_customer_taken",
                 f"Stripe customer {stripe_id} already belongs to another account here; the user "
                 "is imported without it",
             )
             stripe_id = None
-        password = _password(run, legacy_id, pw_hash)
-        owner.passwordless = deleted is None and not pw_hash
-        user_email = (
-            deleted_email_placeholder(user=SimpleNamespace(pk=owner.user_id)) if deleted else email
+        password = _password(run, user.id, user.password_hash)
+        owner.passwordless = user.live and not user.password_hash
+        email = (
+            user.email
+            if user.live
+            else deleted_email_placeholder(user=SimpleNamespace(pk=owner.user_id))
         )
-        planned.append(
+        self.planned.append(
             Planned.of(
-                legacy_id=legacy_id,
-                source_hash=source_hash,
+                legacy_id=user.id,
+                source_hash=user.source_hash,
                 record=record,
                 object_id=owner.user_id,
                 values=(
-                    user_email,
-                    name,
-                    avatar,
-                    password if deleted is None else make_password(None),
-                    plan,
+                    email,
+                    user.name,
+                    user.avatar,
+                    password if user.live else make_password(None),
+                    user.plan,
                     stripe_id,
-                    role,
-                    deleted is None,
-                    deleted,
-                    created,
-                    updated,
+                    Role.CREATOR,
+                    user.live,
+                    user.deleted,
+                    user.created,
+                    user.updated,
                 ),
             )
         )
-    written = run.write(USERS, planned, after_write=_email_addresses)
-    run.tally(USERS, planned, written)
+
+
+def import_users(run: Run) -> set[str]:
+    """Plan and write every legacy user; return the legacy ids read (for deletions)."""
+    users = fetch_users(run.source)
+    run.report.count("users", "read", len(users))
+    plan = _Plan(run, users)
+    for user in users:
+        record = plan.records.get(user.id)
+        if record is not None:
+            plan.known(user, record)
+        else:
+            plan.new(user)
+    run.held_emails = {email for email, owner in plan.claims.owner.items() if owner is None}
+    written = run.write(USERS, plan.planned, after_write=_email_addresses)
+    run.tally(USERS, plan.planned, written)
     done = {row.legacy_id for row in written}
-    for row in planned:
-        if row.legacy_id not in done and not run.dry_run:
+    for row in plan.planned:
+        if row.legacy_id not in done and not run.dry_run and row.op == "insert":
             run.owners[row.legacy_id] = Owner(None, "its user could not be imported")
-    for row, expected in soft_deletes:
-        _soft_delete(run, row, expected)
-    _merge_losers(run, losers, holder_of, records)
-
-
-def _is_deleted(user_id: uuid.UUID) -> bool:
-    return User.objects.filter(pk=user_id, deleted_at__isnull=False).exists()
-
-
-def _current_email(user_id: uuid.UUID) -> str:
-    return User.objects.filter(pk=user_id).values_list("email", flat=True).first() or ""
+    for user, record in plan.soft_deletes:
+        _soft_delete(run, user, record)
+    run.report.held_back = held_back_report(run.source, plan.claims, run.owners)
+    return {user.id for user in users}
 
 
 def _email_addresses(cursor, target: Target, written: list[Planned]) -> None:
@@ -306,192 +386,63 @@ def _email_addresses(cursor, target: Target, written: list[Planned]) -> None:
     )
 
 
-def _soft_delete(run: Run, row: tuple, expected_hash: str) -> None:
+def _soft_delete(run: Run, user: LegacyUser, record: Record) -> None:
     """A user deleted in the old app since it was imported: this product's soft delete (one
-    atomic action: placeholder email, tokens, keys, allauth rows), dated as in the old app."""
-    legacy_id, deleted_at, updated_at, source_hash = row[0], row[10], row[9], row[11]
-    owner = run.owners[legacy_id]
+    atomic action: placeholder email, tokens, keys, allauth rows), dated as in the old app,
+    unless our row changed meanwhile."""
+    owner = run.owners[user.id]
     owner.deleted, owner.email = True, ""
     if run.dry_run:
         run.report.count("users", "updated")
+        run.report.deleted("users", user.id, "soft_deleted", str(owner.user_id), count=False)
         return
     try:
         with transaction.atomic():
-            user = User.objects.select_for_update().get(pk=owner.user_id)
-            user_soft_delete(user=user)
-            User.objects.filter(pk=user.pk).update(deleted_at=deleted_at, updated_at=updated_at)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {USERS.target_hash('t')} FROM users t WHERE t.id = %s",  # noqa: S608
-                    [user.pk],
+            if not soft_delete_untouched(
+                user_ids=[str(owner.user_id)], dates=(user.deleted, user.updated)
+            ):
+                run.skip_conflict(
+                    "users",
+                    user.id,
+                    "deletion_not_applied",
+                    "deleted in the old app, but changed here while the import ran: kept",
                 )
-                target_hash = cursor.fetchone()[0]
-            LegacyRecord.objects.filter(source="users", legacy_id=legacy_id).update(
-                source_hash=source_hash, target_hash=target_hash
-            )
+                return
+            _rehash(user.id, str(owner.user_id), user.source_hash)
     except DatabaseError as exc:
-        run.report.count("users", "skipped")
-        run.report.problem("users", legacy_id, "cannot_store", f"soft delete failed: {exc}")
+        run.skip("users", user.id, "cannot_store", f"soft delete failed: {exc}")
         return
     run.report.count("users", "updated")
+    run.report.deleted("users", user.id, "soft_deleted", str(owner.user_id), count=False)
 
 
-def _merge_losers(run: Run, losers: list[tuple], holder_of: dict, records: dict) -> None:
-    merged_records = []
-    for row in losers:
-        legacy_id, source_hash = row[0], row[11]
-        record = records.get(legacy_id)
-        holder_id = holder_of.get(legacy_id)
-        if record is not None and record[2]:
-            account = next(
-                (lid for lid, o in run.owners.items() if str(o.user_id) == record[0]), holder_id
-            )
-        else:
-            account = holder_id
-        holder = run.owners.get(account) if account else None
-        run.report.count("users", "skipped")
-        if holder is None or holder.user_id is None:
-            run.owners[legacy_id] = Owner(None, "its case-duplicate account was not imported")
-            run.report.conflict(
-                "users",
-                legacy_id,
-                "case_duplicate",
-                "its email differs only in case from another legacy user's, whose account was "
-                "not imported either",
-                legacy_ids=sorted({legacy_id, account or legacy_id}),
-            )
-            continue
-        run.owners[legacy_id] = Owner(holder.user_id, merged=True, email=holder.email)
-        run.report.conflict(
-            "users",
-            legacy_id,
-            "case_duplicate",
-            f"{holder.email} is shared, up to case, with legacy user {account}, whose account "
-            "is kept (imported earlier or most recently active); this user's content and "
-            "Google sign-in go to that account, its password, plan and subscription do not",
-            legacy_ids=sorted([legacy_id, account]),
-            kept=account,
-            email=holder.email,
+def soft_delete_untouched(*, user_ids: list[str], dates: tuple | None = None) -> list[str]:
+    """Soft-delete (``user_soft_delete``) those of ``user_ids`` whose imported columns are as
+    the import left them, locking them first; ``dates`` = the old app's ``(deletedAt,
+    updatedAt)`` when known. Returns the ids deleted. Call inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id FROM users t JOIN legacy_records m "  # noqa: S608
+            "ON m.source = 'users' AND m.object_id = t.id::text "
+            f"WHERE t.id = ANY(%s::uuid[]) AND {USERS.target_hash('t')} = m.target_hash "
+            "FOR UPDATE OF t",
+            [user_ids],
         )
-        if record is None or record[1] != source_hash:
-            merged_records.append((legacy_id, holder.user_id, source_hash))
-    if not run.dry_run:
-        with transaction.atomic():
-            record_merged("users", merged_records)
+        ids = [row[0] for row in cursor.fetchall()]
+    for user in User.objects.filter(pk__in=ids):
+        user_soft_delete(user=user)
+        if dates is not None:
+            User.objects.filter(pk=user.pk).update(deleted_at=dates[0], updated_at=dates[1])
+    return [str(pk) for pk in ids]
 
 
-# --- NextAuth accounts -> allauth social accounts -----------------------------------------------
-
-
-def import_social_accounts(run: Run) -> None:
-    rows = run.source.fetch_all(ACCOUNTS_SQL)
-    report = run.report
-    report.count("accounts", "read", len(rows))
-    mapped = set(
-        LegacyRecord.objects.filter(
-            source="accounts", legacy_id__in=[r[0] for r in rows]
-        ).values_list("legacy_id", flat=True)
+def _rehash(legacy_id: str, user_id: str, source_hash: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {USERS.target_hash('t')} FROM users t WHERE t.id = %s",  # noqa: S608
+            [user_id],
+        )
+        target_hash = cursor.fetchone()[0]
+    LegacyRecord.objects.filter(source="users", legacy_id=legacy_id).update(
+        source_hash=source_hash, target_hash=target_hash
     )
-    existing = {
-        (provider, uid): (user_id, pk)
-        for provider, uid, user_id, pk in SocialAccount.objects.filter(
-            uid__in=[r[3] for r in rows]
-        ).values_list("provider", "uid", "user_id", "pk")
-    }
-    todo: list[tuple[str, str, SocialAccount]] = []
-    link_only: list[tuple[str, str, str]] = []
-    linked: set[str] = set()
-    for legacy_id, user_legacy_id, provider_raw, uid, source_hash in rows:
-        if legacy_id in mapped:
-            report.count("accounts", "unchanged")
-            linked.add(user_legacy_id)
-            continue
-        provider = PROVIDERS.get(provider_raw)
-        owner = run.owner_of(user_legacy_id)
-        reason = None
-        if provider is None:
-            reason = (
-                "provider_not_supported",
-                f"sign-in with {provider_raw!r} is not offered here",
-            )
-        elif owner.user_id is None:
-            reason = ("owner_not_imported", f"not imported: {owner.reason}")
-        elif owner.deleted:
-            reason = ("owner_deleted", "its user is deleted (a deleted user keeps no sign-in)")
-        elif len(uid) > SOCIAL_UID_MAX:
-            reason = ("cannot_store", f"providerAccountId longer than {SOCIAL_UID_MAX} characters")
-        if reason is not None:
-            report.count("accounts", "skipped")
-            report.problem("accounts", legacy_id, reason[0], reason[1])
-            continue
-        holder, holder_pk = existing.get((provider, uid), (None, None))
-        if holder is not None and holder != owner.user_id:
-            report.count("accounts", "skipped")
-            report.conflict(
-                "accounts",
-                legacy_id,
-                "social_account_taken",
-                f"this {provider} identity already signs in to another account here",
-            )
-            continue
-        linked.add(user_legacy_id)
-        if holder is not None:  # linked here already, to the same account
-            link_only.append((legacy_id, source_hash, str(holder_pk)))
-            report.count("accounts", "unchanged")
-            continue
-        existing[(provider, uid)] = (owner.user_id, None)
-        todo.append(
-            (
-                legacy_id,
-                source_hash,
-                SocialAccount(user_id=owner.user_id, provider=provider, uid=uid),
-            )
-        )
-    for legacy_user_id, owner in run.owners.items():
-        if owner.passwordless and legacy_user_id not in linked:
-            report.problem(
-                "users",
-                legacy_user_id,
-                "no_sign_in_method",
-                "no password and no Google account: the creator sets a password with a "
-                "password reset",
-            )
-    if run.dry_run:
-        report.count("accounts", "imported", len(todo))
-        return
-    for start in range(0, len(todo), run.batch_size):
-        _write_social_batch(run, todo[start : start + run.batch_size])
-    if link_only:
-        with transaction.atomic():
-            for legacy_id, source_hash, pk in link_only:
-                LegacyRecord.objects.get_or_create(
-                    source="accounts",
-                    legacy_id=legacy_id,
-                    defaults={"object_id": pk, "source_hash": source_hash},
-                )
-
-
-def _write_social_batch(run: Run, batch: list[tuple[str, str, SocialAccount]]) -> None:
-    try:
-        with transaction.atomic():
-            SocialAccount.objects.bulk_create([account for _, _, account in batch])
-            LegacyRecord.objects.bulk_create(
-                [
-                    LegacyRecord(
-                        source="accounts",
-                        legacy_id=legacy_id,
-                        object_id=str(account.pk),
-                        source_hash=source_hash,
-                    )
-                    for legacy_id, source_hash, account in batch
-                ]
-            )
-        run.report.count("accounts", "imported", len(batch))
-    except DatabaseError as exc:
-        if len(batch) == 1:
-            run.report.count("accounts", "skipped")
-            run.report.problem("accounts", batch[0][0], "cannot_store", f"cannot be stored: {exc}")
-            return
-        for item in batch:
-            item[2].pk = None
-            _write_social_batch(run, [item])

@@ -4,20 +4,35 @@ Each batch is one transaction: its rows, their ``LegacyRecord`` and anything der
 (allauth email addresses) commit together or not at all. A batch that a database constraint
 refuses is retried row by row, so the one row that cannot be stored is reported with the
 database's reason and the rest of the batch still lands.
+
+The ownership invariant lives here, below every planner, so no rule upstream can break it: a
+write never gives a row of ours another owner (``Target.owner_column``: the account a content
+asset, a subscription record or a used invite belongs to) and never points a legacy row's
+record at another row of ours. The UPDATE keeps the owner our row has (it may only fill an
+empty one) and refuses the row when the planned owner differs; the record upsert refuses a
+changed ``object_id``. A refused row is reported (``owner_change_refused``), never written.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
+from legacy.models import GONE
+
 INSERT = "insert"
 UPDATE = "update"
+OWNER_CHANGE = "owner_change_refused"
+CANNOT_STORE = "cannot_store"
+
+
+class InvariantViolation(Exception):
+    """A write would move a row of ours to another account, or re-point a legacy record."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +47,8 @@ class Target:
     update_columns: tuple[str, ...] = ()
     hash_columns: tuple[str, ...] = ()
     update_expressions: dict[str, str] | None = None  # column -> SQL over ``t`` and ``s``
+    owner_column: str | None = None  # the account the row belongs to, never changed by a write
+    id_type: str = "uuid"
 
     def __post_init__(self) -> None:
         for name in ("update_columns", "hash_columns"):
@@ -45,6 +62,22 @@ class Target:
     def target_hash(self, alias: str = "t") -> str:
         cols = ", ".join(f'{alias}."{c}"' for c in self.hash_columns)
         return f"md5(ROW({cols})::text)"
+
+
+@dataclass(frozen=True)
+class Record:
+    """What an earlier run left for one legacy row (``existing_records``)."""
+
+    object_id: str
+    source_hash: str
+    exists: bool  # our row is still there
+    now_hash: str | None  # our row's target hash now
+    untouched: bool  # nobody changed our row here since the import
+    owner: str | None  # our row's owner now (``Target.owner_column``), as text
+
+    @property
+    def gone(self) -> bool:
+        return self.source_hash == GONE
 
 
 @dataclass
@@ -65,20 +98,20 @@ class Planned:
         *,
         legacy_id: str,
         source_hash: str,
-        record: tuple | None,
+        record: Record | None,
         values: tuple[Any, ...],
         object_id: Any = None,
     ) -> Planned:
-        """A new row (no ``record`` from ``existing_records``: a new id unless ``object_id`` is
-        given) or an update of the row an earlier run made; ``values`` follow the id."""
+        """A new row (no ``record``: a new id unless ``object_id`` is given) or an update of
+        the row an earlier run made; ``values`` follow the id."""
         if object_id is None:
-            object_id = uuid.UUID(record[0]) if record else uuid.uuid4()
+            object_id = uuid.UUID(record.object_id) if record else uuid.uuid4()
         return cls(
             legacy_id=legacy_id,
             source_hash=source_hash,
             op=UPDATE if record else INSERT,
             values=(object_id, *values),
-            expected_hash=record[4] if record else None,
+            expected_hash=record.now_hash if record else None,
         )
 
 
@@ -86,6 +119,7 @@ class Planned:
 class Failure:
     row: Planned
     reason: str
+    kind: str = CANNOT_STORE
 
 
 AfterWrite = Callable[[Any, Target, list[Planned]], None]
@@ -106,7 +140,7 @@ def _ensure_stage(cursor, target: Target) -> None:
 
 def _write(target: Target, rows: list[Planned], after_write: AfterWrite | None) -> list[Planned]:
     """Write ``rows`` in the current transaction; return those written (an UPDATE whose row
-    changed here meanwhile is not)."""
+    changed here meanwhile is not). Raises ``InvariantViolation`` (the caller rolls back)."""
     cols = _quoted(target.columns)
     with connection.cursor() as cursor:
         _ensure_stage(cursor, target)
@@ -126,33 +160,58 @@ def _write(target: Target, rows: list[Planned], after_write: AfterWrite | None) 
             )
             written_ids.update(str(r.object_id) for r in rows if r.op == INSERT)
         if any(r.op == UPDATE for r in rows):
-            expressions = target.update_expressions or {}
-            assignments = ", ".join(
-                f'"{c}" = {expressions.get(c, f"s.{c}")}' for c in target.update_columns
-            )
-            cursor.execute(
-                f"UPDATE {target.table} t SET {assignments} FROM {target.stage} s "  # noqa: S608
-                f"WHERE s._op = %s AND t.id = s.id AND {target.target_hash('t')} = s._expected "
-                "RETURNING t.id",
-                [UPDATE],
-            )
-            written_ids.update(str(r[0]) for r in cursor.fetchall())
+            written_ids.update(_update(cursor, target))
         written = [r for r in rows if str(r.object_id) in written_ids]
         if written:
-            cursor.execute(
-                "INSERT INTO legacy_records "  # noqa: S608
-                "(source, legacy_id, object_id, source_hash, target_hash, merged, imported_at, synced_at) "
-                f"SELECT %s, s._legacy_id, t.id::text, s._source_hash, {target.target_hash('t')}, false, "
-                f"now(), now() FROM {target.stage} s JOIN {target.table} t ON t.id = s.id "
-                "WHERE t.id = ANY(%s::uuid[]) "
-                "ON CONFLICT (source, legacy_id) DO UPDATE SET object_id = EXCLUDED.object_id, "
-                "source_hash = EXCLUDED.source_hash, target_hash = EXCLUDED.target_hash, "
-                "merged = false, synced_at = EXCLUDED.synced_at",
-                [target.source, [str(r.object_id) for r in written]],
-            )
+            _upsert_records(cursor, target, written)
             if after_write is not None:
                 after_write(cursor, target, written)
     return written
+
+
+def _update(cursor, target: Target) -> list[str]:
+    expressions = dict(target.update_expressions or {})
+    owner = target.owner_column
+    if owner:
+        cursor.execute(
+            f"SELECT s._legacy_id FROM {target.stage} s JOIN {target.table} t ON t.id = s.id "  # noqa: S608
+            f'WHERE s._op = %s AND t."{owner}" IS NOT NULL AND s."{owner}" IS NOT NULL '
+            f'AND t."{owner}" <> s."{owner}" LIMIT 1',
+            [UPDATE],
+        )
+        moved = cursor.fetchone()
+        if moved is not None:
+            raise InvariantViolation(moved[0])
+        # Only an empty owner may be filled (an invite used since); a set one stays.
+        expressions[owner] = f'COALESCE(t."{owner}", s."{owner}")'
+    assignments = ", ".join(
+        f'"{c}" = {expressions.get(c, f"s.{c}")}' for c in target.update_columns
+    )
+    cursor.execute(
+        f"UPDATE {target.table} t SET {assignments} FROM {target.stage} s "  # noqa: S608
+        f"WHERE s._op = %s AND t.id = s.id AND {target.target_hash('t')} = s._expected "
+        "RETURNING t.id",
+        [UPDATE],
+    )
+    return [str(r[0]) for r in cursor.fetchall()]
+
+
+def _upsert_records(cursor, target: Target, written: list[Planned]) -> None:
+    """The bookkeeping of ``written``; a record never changes the row it points at."""
+    ids = [str(r.object_id) for r in written]
+    cursor.execute(
+        "INSERT INTO legacy_records "  # noqa: S608
+        "(source, legacy_id, object_id, source_hash, target_hash, imported_at, synced_at) "
+        f"SELECT %s, s._legacy_id, t.id::text, s._source_hash, {target.target_hash('t')}, "
+        f"now(), now() FROM {target.stage} s JOIN {target.table} t ON t.id = s.id "
+        f"WHERE t.id = ANY(%s::{target.id_type}[]) "
+        "ON CONFLICT (source, legacy_id) DO UPDATE SET source_hash = EXCLUDED.source_hash, "
+        "target_hash = EXCLUDED.target_hash, synced_at = EXCLUDED.synced_at "
+        "WHERE legacy_records.object_id = EXCLUDED.object_id",
+        [target.source, ids],
+    )
+    if cursor.rowcount != len(ids):
+        raise InvariantViolation(written[0].legacy_id if len(written) == 1 else "")
 
 
 def _reason(exc: Exception) -> str:
@@ -165,19 +224,28 @@ def _reason(exc: Exception) -> str:
     return f"cannot be stored: {exc.__class__.__name__}"
 
 
+OWNER_CHANGE_REASON = (
+    "refused: writing it would give a row of this product another owner (or point the legacy "
+    "row at another row); nothing was written"
+)
+
+
 def write_batch(
     target: Target, rows: list[Planned], *, after_write: AfterWrite | None = None
 ) -> tuple[list[Planned], list[Failure]]:
     """Write one batch atomically; on a refused batch, retry each row alone.
 
-    Returns the rows written and the rows the database refused, with its reason (the
-    constraint or type error, never the row's values).
+    Returns the rows written and the rows refused: by the database, with its reason (the
+    constraint or type error, never the row's values), or by the ownership invariant.
     """
     if not rows:
         return [], []
     try:
         with transaction.atomic():
             return _write(target, rows, after_write), []
+    except InvariantViolation:
+        if len(rows) == 1:
+            return [], [Failure(rows[0], OWNER_CHANGE_REASON, OWNER_CHANGE)]
     except (DatabaseError, psycopg.DataError, psycopg.IntegrityError) as exc:
         if len(rows) == 1:
             return [], [Failure(rows[0], _reason(exc))]
@@ -190,42 +258,51 @@ def write_batch(
     return written, failures
 
 
-def existing_records(
-    target: Target, legacy_ids: Sequence[str]
-) -> dict[str, tuple[str, str, bool, bool, str | None, bool]]:
-    """``legacy_id -> (object_id, source_hash, merged, target_exists, target_hash_now,
-    untouched)`` for the already imported ones among ``legacy_ids``.
-
-    ``untouched`` is true when our row still has the columns the import left (nobody changed
-    it here since).
-    """
+def existing_records(target: Target, legacy_ids: Iterable[str]) -> dict[str, Record]:
+    """``legacy_id -> Record`` for the already imported ones among ``legacy_ids``."""
+    legacy_ids = list(legacy_ids)
     if not legacy_ids:
         return {}
+    owner = f't."{target.owner_column}"::text' if target.owner_column else "NULL"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT m.legacy_id, m.object_id, m.source_hash, m.merged, t.id IS NOT NULL, "  # noqa: S608
-            f"{target.target_hash('t')}, m.target_hash "
-            f"FROM legacy_records m LEFT JOIN {target.table} t ON t.id = m.object_id::uuid "
+            f"SELECT m.legacy_id, m.object_id, m.source_hash, t.id IS NOT NULL, "  # noqa: S608
+            f"{target.target_hash('t')}, m.target_hash, {owner} "
+            f"FROM legacy_records m LEFT JOIN {target.table} t "
+            f"ON t.id = m.object_id::{target.id_type} "
             "WHERE m.source = %s AND m.legacy_id = ANY(%s)",
-            [target.source, list(legacy_ids)],
+            [target.source, legacy_ids],
         )
         return {
-            legacy_id: (object_id, source_hash, merged, exists, now_hash, now_hash == then_hash)
-            for legacy_id, object_id, source_hash, merged, exists, now_hash, then_hash in cursor
+            legacy_id: Record(
+                object_id=object_id,
+                source_hash=source_hash,
+                exists=exists,
+                now_hash=now_hash,
+                untouched=now_hash == then_hash,
+                owner=owner_now,
+            )
+            for legacy_id, object_id, source_hash, exists, now_hash, then_hash, owner_now in cursor
         }
 
 
-def record_merged(source: str, rows: Sequence[tuple[str, str, str]]) -> None:
-    """Remember legacy rows folded into another row's object: ``(legacy_id, object_id,
-    source_hash)``."""
-    if not rows:
-        return
+def recorded_ids(source: str) -> set[str]:
+    """The legacy ids of ``source`` an earlier run imported and whose deletion in the old app
+    has not been carried over yet."""
     with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO legacy_records "
-            "(source, legacy_id, object_id, source_hash, target_hash, merged, imported_at, synced_at) "
-            "VALUES (%s, %s, %s, %s, NULL, true, now(), now()) "
-            "ON CONFLICT (source, legacy_id) DO UPDATE SET object_id = EXCLUDED.object_id, "
-            "source_hash = EXCLUDED.source_hash, merged = true, synced_at = now()",
-            [(source, legacy_id, str(object_id), h) for legacy_id, object_id, h in rows],
+        cursor.execute(
+            "SELECT legacy_id FROM legacy_records WHERE source = %s AND source_hash <> %s",
+            [source, GONE],
         )
+        return {row[0] for row in cursor}
+
+
+def mark_gone(source: str, legacy_ids: Sequence[str]) -> None:
+    """Remember that these legacy rows' deletion in the old app is carried over (or settled)."""
+    if legacy_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE legacy_records SET source_hash = %s, synced_at = now() "
+                "WHERE source = %s AND legacy_id = ANY(%s)",
+                [GONE, source, list(legacy_ids)],
+            )

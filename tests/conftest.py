@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import uuid
+from types import SimpleNamespace
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -135,3 +141,55 @@ def ai_standin(settings, monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
     yield server
     server.stop()
+
+
+# --- Redis (REDIS_URL) ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis for the tests that put the cache on it: ``TEST_REDIS_URL`` (CI's: .ci/run starts
+    one), else a private ``redis-server`` for the session."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    if shutil.which("redis-server") is None:
+        pytest.skip("no Redis: set TEST_REDIS_URL or install redis-server (CI has both)")
+    from tests.servers import RedisServer
+
+    server = RedisServer().start()
+    yield server.url()
+    server.destroy()
+
+
+@pytest.fixture
+def redis_cache(redis_url, settings, monkeypatch):
+    """The default cache on Redis, as the production settings configure it for ``REDIS_URL``,
+    under a key prefix of this test alone (a shared Redis may serve other runs), removed after.
+    Yields ``client`` (redis-py, on that Redis), ``prefix`` and ``url``."""
+    import redis
+
+    from huntaze import redis_cache as backend
+    from huntaze.settings.base import cache_settings
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    caches = cache_settings(redis_url, timeout=0.5)
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
+    monkeypatch.setattr(backend, "_circuit", backend._Circuit())
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    yield SimpleNamespace(client=client, prefix=prefix, url=redis_url)
+    with contextlib.suppress(redis.RedisError):  # a test may have stopped its Redis
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(params=["database", "redis"])
+def on_each_cache(request):
+    """Run the test with the cache on the database, then on Redis (``REDIS_URL``)."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+    return request.param

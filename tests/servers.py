@@ -1,11 +1,13 @@
-"""Real processes for end-to-end tests: an embedded PostgreSQL we can stop, gunicorn, and
-``manage.py`` commands (``manage()``), with the test or the production settings."""
+"""Real processes for end-to-end tests: an embedded PostgreSQL we can stop, a Redis we can hang
+and stop, gunicorn, and ``manage.py`` commands (``manage()``), with the test or the production
+settings."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -75,6 +77,105 @@ class EmbeddedPostgres:
         shutil.rmtree(self.pgdata, ignore_errors=True)
 
 
+def server_params() -> dict:
+    """libpq keywords (host, port, user, password) of the server the test database is on.
+
+    The embedded server's URL puts its socket folder and port in the query string, which
+    django-environ leaves in ``OPTIONS`` (``HOST`` and ``PORT`` stay empty): read only ``HOST``
+    and ``PORT`` and a test reaches the machine's own server on 127.0.0.1:5432 instead.
+    """
+    from django.db import connection
+
+    s = connection.settings_dict
+    options = s.get("OPTIONS") or {}
+    params = {
+        "host": s.get("HOST") or options.get("host") or "",
+        "port": int(s.get("PORT") or options.get("port") or 5432),
+        "user": s.get("USER") or "postgres",
+    }
+    if s.get("PASSWORD"):
+        params["password"] = s["PASSWORD"]
+    return params
+
+
+def database_url(name: str | None = None) -> str:
+    """A ``postgres://`` URL for database ``name`` (the test database by default) on that server,
+    as a subprocess (gunicorn, ``manage.py``) is given it."""
+    from django.db import connection
+
+    p = server_params()
+    name = name or connection.settings_dict["NAME"]
+    auth = quote(p["user"], safe="")
+    if p.get("password"):
+        auth += ":" + quote(p["password"], safe="")
+    if p["host"].startswith("/"):  # a Unix socket folder (the embedded server)
+        return f"postgres://{auth}@/{name}?host={quote(p['host'], safe='')}&port={p['port']}"
+    return f"postgres://{auth}@{p['host'] or '127.0.0.1'}:{p['port']}/{name}"
+
+
+class RedisServer:
+    """A private ``redis-server`` (the machine's binary) on a free loopback port, in a temporary
+    folder, without persistence: a Redis a test may hang, stop and restart without touching the
+    one other processes share."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.binary = binary
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="huntaze-redis-"))
+        self.proc: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def client(self):
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+
+    def start(self) -> RedisServer:
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)]
+        self.proc = subprocess.Popen(
+            [self.binary, *args, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if self.client().ping():
+                    return self
+            except Exception:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("redis-server exited during start-up") from None
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Redis down: the process is gone (connections refused) and its data with it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a frozen server cannot exit
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+    def freeze(self) -> None:
+        """Redis hung: the process stops running; the kernel still accepts connections, and
+        nothing is ever answered until ``thaw()``."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGCONT)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def suite_env(**extra: str) -> dict[str, str]:
     """This run's environment with the test settings (``huntaze.settings.test``), for a
     subprocess that should behave like the suite itself."""
@@ -129,11 +230,14 @@ def migrate(env: Mapping[str, str]) -> None:
 
 
 class Gunicorn:
-    """The Procfile's web: line, on a free loopback port."""
+    """The Procfile's web: line, on a free loopback port; its output (the JSON log lines) goes
+    to ``log`` when given."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1):
+    def __init__(self, env: dict[str, str], workers: int = 1, log: Path | None = None):
         self.port = free_port()
         env = {**env, "PORT": str(self.port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": str(workers)}
+        self.log = log
+        output = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -145,9 +249,11 @@ class Gunicorn:
             ],
             cwd=REPO,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
+        if log is not None:
+            output.close()
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -160,6 +266,9 @@ class Gunicorn:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
 
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log is not None else ""
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -171,10 +280,13 @@ class Gunicorn:
 __all__ = [
     "EmbeddedPostgres",
     "Gunicorn",
+    "RedisServer",
+    "database_url",
     "devdb",
     "free_port",
     "manage",
     "migrate",
     "production_env",
+    "server_params",
     "suite_env",
 ]

@@ -1,4 +1,5 @@
-"""Every rate limit holds under parallel requests on the database cache (the default cache).
+"""Every rate limit holds under parallel requests, on the database cache (the default cache)
+and on Redis (``REDIS_URL``).
 
 The invite check and AI generation used DRF's ScopedRateThrottle / UserRateThrottle, whose
 history is read and written back with get-then-set: parallel requests each read the same
@@ -11,13 +12,14 @@ import time
 
 import pytest
 from django.core.cache import caches
-from django.core.cache.backends.db import DatabaseCache
 from rest_framework.test import APIClient
 
+from huntaze.cache import DatabaseCache
+from huntaze.redis_cache import RedisCache
 from tests import factories
 from tests.concurrency import run_concurrently
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("on_each_cache")]
 
 
 def _rate(settings, scope: str, rate: str) -> None:
@@ -32,8 +34,9 @@ def _avoid_window_edge(window: int = 60) -> None:
         time.sleep(left + 0.05)
 
 
-def test_the_suite_runs_on_the_database_cache():
-    assert isinstance(caches["default"], DatabaseCache)
+def test_the_limits_count_in_the_cache_under_test(on_each_cache):
+    expected = {"database": DatabaseCache, "redis": RedisCache}[on_each_cache]
+    assert type(caches["default"]) is expected
 
 
 def test_parallel_invite_checks_from_one_ip_pass_the_limit_exactly(settings):

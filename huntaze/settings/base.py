@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+import huntaze
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -111,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Django's, skipped for API requests without a session cookie (nothing there uses messages).
     "huntaze.middleware.MessageMiddleware",
+    # Admin pages (and the Beta dashboard) shown in ADMIN_TIME_ZONE; the API stays UTC.
+    "huntaze.middleware.AdminTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "huntaze.middleware.DatabaseUnavailableMiddleware",
@@ -139,7 +144,21 @@ TEMPLATES = [
 
 
 # --- database --------------------------------------------------------------------------------
-def database_settings(url: str) -> dict:
+# Bounds of one SQL statement and of one lock wait in a web request (seconds; 0: none set here).
+# A request past either answers 503 with Retry-After (huntaze/exceptions.py) instead of holding
+# its connection and request slot as long as PostgreSQL lets it. Only the web server's sessions
+# get them (huntaze/wsgi.py): manage.py commands run unbounded (docs/configuration.md).
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=10.0)
+DATABASE_LOCK_TIMEOUT = env.float("DATABASE_LOCK_TIMEOUT", default=2.0)
+
+
+def request_bounds_options(*, statement_timeout: float, lock_timeout: float) -> str:
+    """libpq ``options`` setting the two bounds at connection start-up (no extra round trip)."""
+    bounds = {"statement_timeout": statement_timeout, "lock_timeout": lock_timeout}
+    return " ".join(f"-c {name}={round(s * 1000)}" for name, s in bounds.items() if s > 0)
+
+
+def database_settings(url: str, *, request_bounds: bool = False) -> dict:
     """``DATABASES["default"]`` for a PostgreSQL URL; ImproperlyConfigured for anything else.
 
     Two connection models, chosen by ``DATABASE_POOL_MAX_SIZE``:
@@ -155,7 +174,8 @@ def database_settings(url: str) -> dict:
       restarting the app (docs/benchmark.md, Server model).
 
     Statements are bound server-side and the ones run repeatedly prepared
-    (``DATABASE_PREPARED_STATEMENTS``, on by default).
+    (``DATABASE_PREPARED_STATEMENTS``, on by default). With ``request_bounds`` (the web server)
+    every session starts with ``DATABASE_STATEMENT_TIMEOUT`` and ``DATABASE_LOCK_TIMEOUT``.
 
     connect_timeout makes a lost database fail fast (503) instead of hanging. TLS comes from the
     URL: django-environ puts every query parameter in OPTIONS, which go to psycopg as libpq
@@ -171,6 +191,12 @@ def database_settings(url: str) -> dict:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…).")
     db.setdefault("OPTIONS", {})
     db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    bounds = request_bounds_options(
+        statement_timeout=DATABASE_STATEMENT_TIMEOUT, lock_timeout=DATABASE_LOCK_TIMEOUT
+    )
+    if request_bounds and bounds:
+        # After any ``options`` of the URL: the last -c of a setting wins.
+        db["OPTIONS"]["options"] = f"{db['OPTIONS'].get('options', '')} {bounds}".strip()
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # Server-side binding, so psycopg prepares a statement it has run 5 times on a
         # connection (its default threshold): PostgreSQL then skips parsing and planning the hot
@@ -211,7 +237,9 @@ try:
         from huntaze import devdb
 
         DATABASE_URL = devdb.database_url()
-    DATABASES = {"default": database_settings(DATABASE_URL)}
+    DATABASES = {
+        "default": database_settings(DATABASE_URL, request_bounds=huntaze.serves_web_requests)
+    }
 except ImproperlyConfigured as exc:
     CONFIGURATION_ERRORS["DATABASES"] = str(exc)
     # Every use of this backend raises that message (validate_database reports it instead).
@@ -219,22 +247,32 @@ except ImproperlyConfigured as exc:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (rate limits are shared by every worker process) ----------------------------------
+DATABASE_CACHE = {
+    "BACKEND": "huntaze.cache.DatabaseCache",  # huntaze/cache.py: no failed INSERTs
+    "LOCATION": "huntaze_cache",
+}
+
+
+def cache_settings(redis_url: str, *, timeout: float) -> dict:
+    """``CACHES``: the database cache, or Redis at ``redis_url`` with the database cache serving
+    while Redis is unavailable (huntaze/redis_cache.py; docs/configuration.md, Redis).
+    ``timeout``: seconds to connect, and to wait for each answer."""
+    if not redis_url:
+        return {"default": DATABASE_CACHE}
+    return {
+        "default": {
+            "BACKEND": "huntaze.redis_cache.RedisCache",
+            "LOCATION": redis_url,
+            "FALLBACK": "database",
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+        },
+        "database": DATABASE_CACHE,
+    }
+
+
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
-    }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "huntaze.cache.DatabaseCache",  # huntaze/cache.py: no failed INSERTs
-            "LOCATION": "huntaze_cache",
-        }
-    }
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+CACHES = cache_settings(REDIS_URL, timeout=REDIS_TIMEOUT_SECONDS)
 
 # --- auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -415,8 +453,22 @@ LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# One date format and one number format per language (huntaze/formats/: French 07/12/2026 19:18
+# and 4 737, English 2026-12-07 19:18 and 4,737), the same on every page as in the date inputs.
+FORMAT_MODULE_PATH = ["huntaze.formats"]
+USE_THOUSAND_SEPARATOR = True
+# Stored and served in UTC: the API writes ISO 8601 in UTC, and the database, the logs and the
+# quotas' calendar month are UTC. Only what staff and creators read as a time of day (the admin,
+# the Beta dashboard, emails) is shown in ADMIN_TIME_ZONE (huntaze/l10n.py, docs/admin.md).
 TIME_ZONE = "UTC"
 USE_TZ = True
+ADMIN_TIME_ZONE = env.str("ADMIN_TIME_ZONE", default="Europe/Paris")
+try:
+    ZoneInfo(ADMIN_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"ADMIN_TIME_ZONE={ADMIN_TIME_ZONE!r} is not an IANA time zone (e.g. Europe/Paris)."
+    ) from None
 
 STATIC_URL = "static/"
 # WhiteNoise serves the apps' static files straight from their folders (no collectstatic step

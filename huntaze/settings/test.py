@@ -37,6 +37,8 @@ if not DATABASE_URL:
     from huntaze import devdb
 
     DATABASE_URL = devdb.database_url()
+# Without the web requests' statement and lock timeouts, as manage.py: the suite's threads contend
+# for locks on a loaded machine. The bounds are tested through gunicorn and with SET (tests/robustness/test_database_bounds.py).
 DATABASES = {"default": database_settings(DATABASE_URL)}
 
 CONFIGURATION_ERRORS: dict[str, str] = {}  # everything production required is supplied above

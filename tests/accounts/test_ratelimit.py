@@ -1,4 +1,5 @@
-"""Rate limits (docs/api.md, Rate limits): per client IP and per email, 429 throttled + Retry-After."""
+"""Rate limits (docs/api.md, Rate limits): per client IP and per email, 429 throttled + Retry-After,
+counted in the database cache and in Redis (``REDIS_URL``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.concurrency import run_concurrently
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_each_cache")]
 
 PASSWORD = "Tr1cky-Passphrase-42"
 

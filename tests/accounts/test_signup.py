@@ -131,7 +131,7 @@ def test_signup_without_a_usable_invite_is_403_with_one_body(
     data["email"] = "target@example.test"
     r = api_client.post(URL, data, format="json")
     err = assert_error(r, 403, "invite_required")
-    assert err == {"code": "invite_required", "message": "Beta fermée - invitation requise"}
+    assert err == {"code": "invite_required", "message": "Bêta fermée - invitation requise"}
     assert not User.objects.filter(email="target@example.test").exists()
 
 

@@ -208,7 +208,7 @@ def test_different_french_strings_never_share_an_english_translation():
         ("Créer les invitations", "Create the invites"),
         ("aucun (réinitialisation requise)", "none (reset required)"),
         ("adresse email invalide", "invalid email address"),
-        ("Beta fermée - invitation requise", "Closed beta - invitation required"),
+        ("Bêta fermée - invitation requise", "Closed beta - invitation required"),
         ("Page introuvable.", "Page not found."),
     ],
 )
@@ -220,7 +220,7 @@ def test_the_entries_once_wrong_are_right(french, english):
 def test_the_extraction_finds_python_and_template_strings():
     """Guards the test itself: a broken extractor would find nothing and pass."""
     msgids = source_msgids()
-    assert "Beta fermée - invitation requise" in msgids  # huntaze/exceptions.py
+    assert "Bêta fermée - invitation requise" in msgids  # huntaze/exceptions.py
     assert "Créer les invitations" in msgids  # a template
     assert "Envoyée %(counter)s fois." in msgids  # a blocktranslate with a plural
     assert "%(n)d email envoyé." in msgids  # an ngettext

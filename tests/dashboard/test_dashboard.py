@@ -106,7 +106,7 @@ def test_figures(staff, make_user, make_invite, make_asset, settings):
 @pytest.mark.parametrize(
     ("completion_tokens", "level", "text"),
     [
-        (1_600_000, "warning", "Attention : 80,0 % du budget IA du mois est dépensé"),
+        (1_600_000, "warning", "Attention : 80,0\u00a0% du budget IA du mois est dépensé"),
         (2_000_000, "exhausted", "Budget IA du mois épuisé"),
     ],
 )

@@ -35,7 +35,7 @@ def test_index_in_french_beta_first_invites_then_users(staff):
         "Contenus",
         "Abonnements",
         "Accès à l&#x27;API",
-        "Connexion (allauth)",
+        "Connexion",
     ]
     assert models[:2] == ["Invitations bêta", "Utilisateurs"]
     assert "Clés API" in models and "Ai usages" not in models and "Api keys" not in models
@@ -44,7 +44,7 @@ def test_index_in_french_beta_first_invites_then_users(staff):
 def test_index_in_english(staff):
     html, sections, models = _index(staff, "en")
     assert "Huntaze · beta admin" in html
-    assert sections == ["Beta", "Content", "Subscriptions", "API access", "Sign-in (allauth)"]
+    assert sections == ["Beta", "Content", "Subscriptions", "API access", "Sign-in"]
     assert models[:2] == ["Beta invites", "Users"]
     assert {"API keys", "AI usage", "Refresh tokens", "Stripe events"} <= set(models)
 

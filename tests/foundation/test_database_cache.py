@@ -75,3 +75,24 @@ def test_rate_limited_requests_make_postgresql_refuse_nothing(api_client, settin
             )
     assert 429 in statuses and 401 in statuses
     assert recorder.failed == []
+
+
+def test_incr_keeps_the_expiry_of_the_key():
+    """A one-hour rate-limit bucket kept its count only five minutes after its last request:
+    Django's ``incr`` rewrote the row with the default timeout (300 s)."""
+
+    def expires():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT expires FROM huntaze_cache WHERE cache_key = %s",
+                [cache.make_and_validate_key("bucket")],
+            )
+            return cursor.fetchone()[0]
+
+    assert cache.add("bucket", 1, 3600) is True
+    before = expires()
+    assert cache.incr("bucket") == 2
+    assert cache.incr("bucket", 5) == 7
+    assert expires() == before
+    with pytest.raises(ValueError):
+        cache.incr("never-set")

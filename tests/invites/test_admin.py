@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -202,40 +203,118 @@ def test_send_action_reports_a_failure_and_keeps_the_invite(
     assert invite.last_send_error_at is not None
 
 
-def test_revoke_action(staff, invites):
-    response = action(staff, "revoke_invites", [invites["pending"], invites["used"]], follow=True)
+def test_revoke_action_asks_first_then_revokes(staff, invites):
+    selected = [invites["pending"], invites["expired"], invites["used"], invites["revoked"]]
+    page = action(staff, "revoke_invites", selected)
+    assert page.status_code == 200
+    assert page.templates[0].name == "admin/action_confirmation.html"
+    html = page.content.decode()
+    assert "Révoquer 2 invitations ?" in html
+    revoke = html[
+        html.index('id="confirmation-revoke"') : html.index('id="confirmation-unchanged"')
+    ]
+    assert "pending@example.test" in revoke and "expired@example.test" in revoke
+    unchanged = html[html.index('id="confirmation-unchanged"') :]
+    assert "used@example.test — Utilisée" in unchanged.replace("</span>", "").replace(
+        '<span class="detail">', ""
+    )
+    # Nothing changed yet, and "Yes" carries only the invites it will revoke.
+    assert not BetaInvite.objects.filter(email="pending@example.test", revoked_at__isnull=False)
+    carried = re.findall(r'name="_selected_action" value="([^"]+)"', html)
+    assert sorted(carried) == sorted(str(i.pk) for i in (invites["pending"], invites["expired"]))
+    response = staff.post(
+        CHANGELIST,
+        {"action": "revoke_invites", "_selected_action": carried, "confirm": "yes"},
+        follow=True,
+    )
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "1 invitation révoquée." in html
-    assert "1 invitation déjà utilisée : non révoquée." in html
-    invites["pending"].refresh_from_db()
-    invites["used"].refresh_from_db()
-    assert invites["pending"].status == "revoked"
+    assert "2 invitations révoquées." in response.content.decode()
+    for name in ("pending", "expired", "used"):
+        invites[name].refresh_from_db()
+    assert invites["pending"].status == "revoked" and invites["expired"].status == "revoked"
     assert invites["used"].status == "used" and invites["used"].revoked_at is None
 
 
-@pytest.mark.parametrize(
-    ("name", "delimiter"), [("export_csv_semicolon", ";"), ("export_csv_comma", ",")]
-)
-def test_export_csv_action(staff, invites, make_invite, name, delimiter):
-    formula = make_invite(email="=cmd@example.test")
-    response = action(staff, name, [invites["used"], invites["pending"], formula])
+def test_revoke_confirmed_after_a_sign_up_reports_the_used_invite(staff, invites, make_user):
+    """The confirmation page and "Yes" are two requests: an invite used in between stays used."""
+    invites["pending"].used_at = timezone.now()
+    invites["pending"].used_by = make_user(email="late@example.test")
+    invites["pending"].save()
+    response = staff.post(
+        CHANGELIST,
+        {
+            "action": "revoke_invites",
+            "_selected_action": [str(invites["pending"].pk)],
+            "confirm": "yes",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "1 invitation déjà utilisée : non révoquée." in html and "révoquée." not in html.replace(
+        "non révoquée.", ""
+    )
+
+
+def test_revoking_nothing_revocable_says_so_without_a_page(staff, invites):
+    response = action(staff, "revoke_invites", [invites["used"], invites["revoked"]], follow=True)
+    assert response.redirect_chain  # back to the list, no confirmation page
+    assert "Aucune invitation à révoquer" in response.content.decode()
+
+
+def _csv(response, delimiter: str) -> dict[str, dict]:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment;" in response["Content-Disposition"]
     # UTF-8 with a byte-order mark: Excel reads accents right in every locale.
-    assert response.content.startswith(b"\xef\xbb\xbfemail" + delimiter.encode() + b"code")
+    assert response.content.startswith(b"\xef\xbb\xbf")
     text = response.content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
-    by_email = {row["email"]: row for row in rows}
+    key = next(iter(rows[0]))
+    return {row[key]: row for row in rows}
+
+
+def test_export_csv_for_english_excel_and_scripts(staff, invites, make_invite):
+    """The stable columns, status codes and UTC times (what scripts already read)."""
+    formula = make_invite(email="=cmd@example.test")
+    response = action(staff, "export_csv_comma", [invites["used"], invites["pending"], formula])
+    assert response.content.startswith(b"\xef\xbb\xbfemail,code,status,created_at")
+    by_email = _csv(response, ",")
     assert set(by_email) == {"used@example.test", "pending@example.test", "'=cmd@example.test"}
     used = by_email["used@example.test"]
     assert used["code"] == invites["used"].code
     assert used["status"] == "used" and used["used_by"] == "member@example.test"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", used["used_at"]), used["used_at"]
+    assert used["used_at"] == invites["used"].used_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     assert used["sent_at"] and used["send_count"] == "0"
     assert by_email["pending@example.test"]["status"] == "pending"
     assert by_email["pending@example.test"]["used_by"] == ""
+
+
+@pytest.mark.parametrize("accept_language", ["fr", "en"])
+def test_export_csv_for_french_excel_is_in_french(staff, invites, make_invite, accept_language):
+    """Headers and statuses in French, times in Paris as the admin writes them (a date for a
+    French Excel), whatever the admin's language; formulas still neutralised."""
+    formula = make_invite(email="=cmd@example.test")
+    response = action(
+        staff,
+        "export_csv_semicolon",
+        [invites["used"], invites["pending"], formula],
+        HTTP_ACCEPT_LANGUAGE=accept_language,
+    )
+    header = response.content.decode("utf-8-sig").splitlines()[0]
+    assert header == (
+        "Adresse email;Code;Statut;Créée le (Europe/Paris);Expire le (Europe/Paris);"
+        "Envoyée le (Europe/Paris);Utilisée le (Europe/Paris);Utilisée par;"
+        "Révoquée le (Europe/Paris);Envois;Dernière erreur d'envoi"
+    )
+    by_email = _csv(response, ";")
+    assert set(by_email) == {"used@example.test", "pending@example.test", "'=cmd@example.test"}
+    used = by_email["used@example.test"]
+    assert used["Statut"] == "Utilisée" and by_email["pending@example.test"]["Statut"] == (
+        "En attente"
+    )
+    paris = invites["used"].used_at.astimezone(ZoneInfo("Europe/Paris"))
+    assert used["Utilisée le (Europe/Paris)"] == paris.strftime("%d/%m/%Y %H:%M")
+    assert used["Utilisée par"] == "member@example.test"
 
 
 def test_invites_cannot_be_deleted_from_the_admin(staff, invites):

@@ -61,7 +61,7 @@ def test_cards_count_every_status_and_link_to_the_filtered_list(staff, mixed):
         "expired": 1,
         "revoked": 1,
     }
-    assert cards["conversion"]["value"] == "16,7 %"
+    assert cards["conversion"]["value"] == "16,7\u00a0%"  # a non-breaking space, French style
     # Each card opens the list filtered on what it counts.
     for key, expected in (("pending", 3), ("not-sent", 2), ("failed", 1), ("expired", 1)):
         listed = staff.get(CHANGELIST + cards[key]["url"])

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,6 +13,7 @@ from huntaze.exceptions import Conflict, ValidationFailed
 from invites.models import BetaInvite
 from invites.services import (
     invite_code_generate,
+    invite_email_build,
     invite_emails_parse,
     invite_is_valid,
     invite_issue,
@@ -323,3 +324,17 @@ def test_issue_many_refuses_too_many_distinct_emails(settings):
         invite_issue_many(emails=[f"u{i}@example.test" for i in range(ISSUE_MANY_MAX + 1)])
     assert "emails" in exc.value.fields
     assert not BetaInvite.objects.exists()
+
+
+def test_the_invite_email_says_bêta_and_its_expiry_in_paris_time(make_invite):
+    """Emails read like the admin: "bêta", and the expiry as a day and hour in ADMIN_TIME_ZONE,
+    named (once written in UTC)."""
+    invite = make_invite(email="camille@example.test")
+    invite.expires_at = datetime(2027, 1, 6, 23, 30, tzinfo=UTC)  # 00:30 on the 7th in Paris
+    message = invite_email_build(invite=invite)
+    html = message.alternatives[0][0]
+    for text in (message.subject, message.body, html):
+        assert "beta" not in text.lower()  # "bêta" in French
+    assert "bêta" in message.subject
+    assert "valable jusqu'au 07/01/2027 à 00:30 (fuseau Europe/Paris)" in message.body
+    assert "07/01/2027 à 00:30 (fuseau Europe/Paris)" in html

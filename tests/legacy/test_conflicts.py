@@ -8,7 +8,6 @@ from allauth.socialaccount.models import SocialAccount
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from billing.models import SubscriptionRecord
 from content.models import ContentAsset
 from tests.accounts.test_allauth import _complete, _sociallogin
 from tests.conftest import assert_error
@@ -21,40 +20,6 @@ pytestmark = pytest.mark.django_db
 
 def signin(email: str, pw: str):
     return APIClient().post("/api/auth/signin", {"email": email, "password": pw}, format="json")
-
-
-def test_case_duplicates_make_one_account_the_most_recently_active(prisma):
-    report = import_legacy(prisma)
-    # Dup@Example.com (older, updated 2024-05) and dup@example.com (its refresh token says it
-    # signed in on 2024-09): one account, the most recently active one's.
-    user = User.objects.get(email="dup@example.com")
-    assert User.objects.filter(email__iexact="dup@example.com").count() == 1
-    assert user.name == "Dup Newer" and user.subscription == "FREE"
-    assert signin("DUP@example.com", password("dup_new")).status_code == 200
-    assert_error(signin("dup@example.com", password("dup_old")), 401, "invalid_credentials")
-    # The other's content and Google sign-in came along; its Stripe subscription did not.
-    assert list(ContentAsset.objects.filter(user=user).values_list("title", flat=True)) == [
-        "Older duplicate's video"
-    ]
-    assert SocialAccount.objects.get(uid="108999999999999999999").user == user
-    assert not SubscriptionRecord.objects.filter(stripe_subscription_id="sub_dupold0001").exists()
-    assert user.stripe_customer_id is None
-
-    (conflict,) = conflicts_of(report, "case_duplicate")
-    assert conflict["legacy_id"] == "cldupold00000000000dupo1"
-    assert conflict["legacy_ids"] == ["cldupnew00000000000dupn1", "cldupold00000000000dupo1"]
-    assert conflict["kept"] == "cldupnew00000000000dupn1"
-    (merged_sub,) = conflicts_of(report, "owner_merged")
-    assert merged_sub["stripe_subscription_id"] == "sub_dupold0001"
-
-    # The choice sticks: later activity of the other one does not move the account.
-    prisma.execute(
-        """UPDATE users SET "updatedAt" = '2025-01-01 00:00:00' WHERE id = 'cldupold00000000000dupo1'"""
-    )
-    again = import_legacy(prisma)
-    assert User.objects.get(email="dup@example.com").pk == user.pk
-    assert conflicts_of(again, "case_duplicate")[0]["kept"] == "cldupnew00000000000dupn1"
-    assert again["tables"]["users"]["imported"] == 0
 
 
 def test_an_address_registered_here_keeps_its_account_untouched(prisma, make_user):
@@ -75,7 +40,7 @@ def test_an_address_registered_here_keeps_its_account_untouched(prisma, make_use
         "clsub00000000000000000tkn1",
     }
     assert not ContentAsset.objects.filter(user=mine).exists()
-    assert report["tables"]["content_assets"]["imported"] == 6
+    assert report["tables"]["content_assets"]["imported"] == 5
 
 
 def test_an_allauth_address_here_counts_as_registered(prisma, make_user):

@@ -6,10 +6,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services.users import user_role_set
 from invites.models import BetaInvite
 from tests.conftest import assert_error
 from tests.factories import auth_client
-from tests.legacy.conftest import import_legacy, problems_of
+from tests.legacy.conftest import conflicts_of, import_legacy, problems_of
 from tests.legacy.prisma_db import password
 
 pytestmark = pytest.mark.django_db
@@ -51,12 +52,19 @@ def test_profile_keeps_name_avatar_plan_role_and_dates(prisma):
     assert [m.to for m in mail.outbox] == [["ann.creator@example.com"]]
 
 
-def test_admin_is_staff_and_creators_are_not(prisma):
-    import_legacy(prisma)
+def test_a_legacy_admin_is_imported_as_a_creator_and_reported_for_staff(prisma):
+    report = import_legacy(prisma)
     admin = User.objects.get(email="admin@example.com")
-    assert admin.is_staff and admin.role == "ADMIN"
+    assert not admin.is_staff and admin.role == "CREATOR"
+    assert_error(
+        signed_in("admin@example.com", "admin").get("/api/invites"), 403, "permission_denied"
+    )
+    (reported,) = conflicts_of(report, "role_change_not_applied")
+    assert reported["legacy_id"] == "cladmin00000000000000adm1"
+    assert (reported["legacy_role"], reported["role_here"]) == ("ADMIN", "CREATOR")
+    # Staff grant it in the admin (user_role_set, its confirmation page): then it is staff.
+    user_role_set(user=admin, role="ADMIN")
     assert signed_in("admin@example.com", "admin").get("/api/invites").status_code == 200
-    assert_error(signed_in("bob@example.com", "bob").get("/api/invites"), 403, "permission_denied")
 
 
 def test_content_keeps_every_field_order_and_timestamps(prisma):
@@ -178,7 +186,9 @@ def test_pending_invites_stay_redeemable_with_their_code_and_used_ones_stay_used
     assert_error(r, 403, "invite_required")
 
     # Staff see them with the right statuses.
-    admin = auth_client(User.objects.get(email="admin@example.com"))
+    admin = auth_client(
+        user_role_set(user=User.objects.get(email="admin@example.com"), role="ADMIN")
+    )
     statuses = {
         i["email"]: i["status"] for i in admin.get("/api/invites?page_size=100").json()["results"]
     }

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 from urllib.error import HTTPError
-from urllib.parse import quote
 from urllib.request import Request, urlopen
 
-from django.db import connection
+from tests.servers import database_url
 
 
 def current_database_url() -> str:
     """A URL for the database pytest-django created (data must be committed: transactional)."""
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "postgres", safe="")
-    if s.get("PASSWORD"):
-        auth += ":" + quote(s["PASSWORD"], safe="")
-    host, port = s.get("HOST") or "", s.get("PORT") or "5432"
-    if host.startswith("/"):
-        return f"postgres://{auth}@/{s['NAME']}?host={quote(host, safe='')}&port={port}"
-    return f"postgres://{auth}@{host or '127.0.0.1'}:{port}/{s['NAME']}"
+    return database_url()
 
 
 def http(method: str, url: str, *, headers=None, body: bytes | None = None, timeout=15):

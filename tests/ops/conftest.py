@@ -10,41 +10,15 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-from urllib.parse import quote
 
 import psycopg
 import pytest
-from django.db import connection
 from psycopg import sql
 
-from tests.servers import manage, migrate, production_env
+from tests.servers import database_url, manage, migrate, production_env
+from tests.servers import server_params as _server_params
 
 _seq = itertools.count(1)
-
-
-def _server_params() -> dict:
-    s = connection.settings_dict
-    # The embedded server's URL puts its socket folder and port in the query string, which
-    # django-environ leaves in OPTIONS: without them libpq would reach the machine's own server.
-    options = s.get("OPTIONS") or {}
-    params = {
-        "host": s.get("HOST") or options.get("host") or "",
-        "port": s.get("PORT") or options.get("port") or 5432,
-        "user": s.get("USER"),
-    }
-    if s.get("PASSWORD"):
-        params["password"] = s["PASSWORD"]
-    return params
-
-
-def database_url(name: str) -> str:
-    p = _server_params()
-    auth = quote(p["user"] or "postgres", safe="")
-    if p.get("password"):
-        auth += ":" + quote(p["password"], safe="")
-    if p["host"].startswith("/"):  # a Unix socket folder (the embedded server)
-        return f"postgres://{auth}@/{name}?host={quote(p['host'], safe='')}&port={p['port']}"
-    return f"postgres://{auth}@{p['host'] or '127.0.0.1'}:{p['port']}/{name}"
 
 
 def admin_sql(*statements: sql.Composable | str, dbname: str = "postgres") -> None:

@@ -12,36 +12,43 @@ import time
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
 from huntaze.pool import CHECK_SKIP_SECONDS, pool_connection_check
 from huntaze.postgresql.base import DatabaseWrapper
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import free_port, server_params
 
 
 class _Forwarder:
-    """A TCP forwarder from ``port`` to the test database's server: "the database is back"."""
+    """A TCP forwarder from ``port`` to the test database's server: "the database is back".
 
-    def __init__(self, port: int, target: tuple[str, int]) -> None:
-        self.target = target
-        self.server = socket.create_server(("127.0.0.1", port))
+    The server is reached as the suite reaches it: over TCP (``DATABASE_URL``), or through the
+    Unix socket in its socket folder (the embedded server, which listens on no TCP port).
+    """
+
+    def __init__(self, port: int, server: dict) -> None:
+        self.server_params = server
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def _upstream(self) -> socket.socket:
+        host, port = self.server_params["host"], self.server_params["port"]
+        if host.startswith("/"):
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(f"{host}/.s.PGSQL.{port}")
+            return upstream
+        return socket.create_connection((host or "127.0.0.1", port))
 
     def _accept(self) -> None:
         while not self.closed:
             try:
-                client, _ = self.server.accept()
+                client, _ = self.listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(self.target)
+            upstream = self._upstream()
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
@@ -59,22 +66,16 @@ class _Forwarder:
 
     def close(self) -> None:
         self.closed = True
-        self.server.close()
+        self.listener.close()
 
 
-def _conninfo(port: int | None = None) -> tuple[str, str, int]:
-    """libpq keywords for the test database (on ``port`` when given), its host and port."""
-    db = settings.DATABASES["default"]
-    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or "127.0.0.1"
-    if host.startswith("/"):  # the embedded server's socket: the forwarder needs TCP
-        host = "127.0.0.1"
-    real_port = int(db.get("PORT") or 5432)
-    conninfo = (
-        f"host={host} port={port or real_port} dbname={connection.settings_dict['NAME']}"
-        f" user={db.get('USER') or 'postgres'} password={db.get('PASSWORD') or ''}"
-        " connect_timeout=2"
-    )
-    return conninfo, host, real_port
+def _conninfo(*, forwarder_port: int | None = None) -> str:
+    """libpq keywords for the test database: on its own server, or through a forwarder on
+    ``forwarder_port`` (loopback TCP)."""
+    params = {**server_params(), "dbname": connection.settings_dict["NAME"], "connect_timeout": 2}
+    if forwarder_port is not None:
+        params.update(host="127.0.0.1", port=forwarder_port)
+    return make_conninfo(**params)
 
 
 def test_the_backend_gives_its_pool_the_lent_recently_check():
@@ -92,15 +93,15 @@ def test_the_backend_gives_its_pool_the_lent_recently_check():
 
 
 def _terminate(pid: int) -> None:
-    conninfo, _, _ = _conninfo()
-    with psycopg.connect(conninfo, autocommit=True) as admin:
+    with psycopg.connect(_conninfo(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     time.sleep(0.1)
 
 
 def test_a_connection_lent_within_a_second_is_not_checked_and_an_idle_one_is():
-    conninfo, _, _ = _conninfo()
-    pool = ConnectionPool(conninfo, min_size=1, max_size=1, check=pool_connection_check, open=True)
+    pool = ConnectionPool(
+        _conninfo(), min_size=1, max_size=1, check=pool_connection_check, open=True
+    )
     try:
         with pool.connection(timeout=5) as conn:
             pid = conn.info.backend_pid
@@ -123,9 +124,8 @@ def test_a_connection_lent_within_a_second_is_not_checked_and_an_idle_one_is():
 
 
 def test_a_pool_reconnects_within_a_second_of_the_database_coming_back():
-    port = _free_port()
-    conninfo, host, real_port = _conninfo(port)
-    pool = ConnectionPool(conninfo, min_size=1, max_size=1, open=False)
+    port = free_port()
+    pool = ConnectionPool(_conninfo(forwarder_port=port), min_size=1, max_size=1, open=False)
     pool.open(wait=False)
     forwarder = None
     try:
@@ -133,7 +133,7 @@ def test_a_pool_reconnects_within_a_second_of_the_database_coming_back():
         # back-off its attempts come at about 1, 3 and 7 s, so it would still be waiting when
         # the database comes back at 3.5 s; at a steady 1 s pace it connects by about 4.6 s.
         time.sleep(3.5)
-        forwarder = _Forwarder(port, (host, real_port))
+        forwarder = _Forwarder(port, server_params())
         back = time.monotonic()
         with pool.connection(timeout=2.0) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)

@@ -1,9 +1,15 @@
-"""``manage.py import_legacy --source URL [--dry-run] [--json]`` (docs/migration.md).
+"""``manage.py import_legacy [--dry-run] [--json]`` (docs/migration.md); the source is
+``LEGACY_DATABASE_URL`` (or ``--source``).
 
 Exit status 0 when the run completed, whatever conflicts and skipped rows the report lists;
 1 with one line on standard error (never a traceback, never the password) when the source is
-unreachable, is not a Prisma-era Huntaze database, or a database fails mid-run. Batches
-written before such a failure stay (each is atomic); running the command again carries on.
+unreachable or malformed, is not a Prisma-era Huntaze database, or a database fails mid-run.
+Batches written before such a failure stay (each is atomic); running the command again
+carries on.
+
+``--resolve LEGACY_ID`` records staff's answer for held-back case variants (that legacy user
+owns its address; the next run imports it) and ``--unresolve LEGACY_ID`` withdraws it before
+it took effect; both print one line and import nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +23,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
+from legacy.identity import (
+    ResolutionRefused,
+    fetch_users,
+    resolution_record,
+    resolution_withdraw,
+)
 from legacy.importer import DEFAULT_BATCH_SIZE, ImportBusy, run_import
 from legacy.source import LegacySource, SourceError
 
@@ -35,7 +47,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source",
             default=None,
-            help="PostgreSQL URL of the old database (default: LEGACY_DATABASE_URL).",
+            help=(
+                "PostgreSQL URL of the old database (default: LEGACY_DATABASE_URL, which keeps "
+                "a password out of ps and the shell history)."
+            ),
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Compute and report everything, write nothing."
@@ -44,14 +59,38 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Rows per transaction."
         )
+        staff = parser.add_mutually_exclusive_group()
+        staff.add_argument(
+            "--resolve",
+            metavar="LEGACY_ID",
+            help="Held-back case variants: this legacy user owns its address (imported at the "
+            "next run; the others stay out). Imports nothing.",
+        )
+        staff.add_argument(
+            "--unresolve",
+            metavar="LEGACY_ID",
+            help="Withdraw a --resolve whose legacy user is not imported yet. Imports nothing.",
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["unresolve"]:
+            self._check_target()
+            self._resolution(resolution_withdraw, legacy_id=options["unresolve"])
+            return
         url = options["source"] or settings.LEGACY_DATABASE_URL
         if not url:
-            raise CommandError("no source: pass --source postgres://… or set LEGACY_DATABASE_URL")
+            raise CommandError("no source: set LEGACY_DATABASE_URL (or pass --source)")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
         self._check_target()
+        if options["resolve"]:
+            try:
+                with LegacySource(url) as source:
+                    users = fetch_users(source)
+            except SourceError as exc:
+                raise CommandError(str(exc)) from None
+            self._resolution(resolution_record, users=users, legacy_id=options["resolve"])
+            return
         progress = self._progress if sys.stderr.isatty() else None
         try:
             with LegacySource(url) as source:
@@ -78,6 +117,15 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         else:
             self.stdout.write(report.render_text())
+
+    def _resolution(self, action, **kwargs) -> None:
+        try:
+            line = action(**kwargs)
+        except ResolutionRefused as exc:
+            raise CommandError(str(exc)) from None
+        except DatabaseError as exc:
+            raise CommandError(f"this product's database failed: {_one_line(exc)}") from None
+        self.stdout.write(line)
 
     def _check_target(self) -> None:
         try:
