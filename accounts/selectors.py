@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 from allauth.account.models import EmailAddress
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest
 
-from accounts.models import ApiKey, RefreshToken, User
+from accounts.models import ApiKey, RefreshToken, Role, User
 from huntaze.emails import normalize_email
 from huntaze.exceptions import NotFound
 from huntaze.reads import ModelColumns, fetch_one, table
@@ -98,3 +101,70 @@ def user_last_activity_annotation() -> dict[str, Greatest]:
             "last_login", Subquery(last_refresh[:1]), Subquery(last_key_use[:1])
         )
     }
+
+
+# --- "active": one definition, for the users' list and the Beta dashboard ----------------------
+
+# Signing up issues a session: activity within the first day of an account is the sign-up itself.
+FIRST_DAY = dt.timedelta(days=1)
+
+
+def user_active_q(*, days: int, now: dt.datetime) -> Q:
+    """Users (annotated with ``last_activity``) **active in the last ``days`` days**: they used
+    the product in the window — signed in, renewed a session, used an API key — and not only to
+    sign up: they came back after their first day, or signed up less than a day ago.
+
+    So "active" and "never came back" (``user_never_back_q``) never hold for the same user: a
+    creator who signed up five days ago and never returned is not active this week. The users'
+    list filters with it; the dashboard counts it (``creators_active_counts``).
+    """
+    return Q(last_activity__gte=now - dt.timedelta(days=days)) & (
+        Q(created_at__gt=now - FIRST_DAY) | Q(last_activity__gte=F("created_at") + FIRST_DAY)
+    )
+
+
+def user_never_back_q(*, now: dt.datetime) -> Q:
+    """Users (annotated with ``last_activity``) who **never came back**: signed up more than a
+    day ago, and no activity after their first day."""
+    return Q(created_at__lte=now - FIRST_DAY) & (
+        Q(last_activity__isnull=True) | Q(last_activity__lt=F("created_at") + FIRST_DAY)
+    )
+
+
+def creators_active_counts(*, windows: Sequence[int], now: dt.datetime) -> dict[int, int]:
+    """``{days: creators}``: creators (not deleted) that ``user_active_q`` finds active over
+    each window, in one query.
+
+    The same rule read the other way round, for the whole base: rather than every creator's
+    last activity (a subquery per creator), the activity events of the longest window —
+    sign-ins, session renewals, API-key uses — are read through their indexes, and a creator is
+    active when one of them falls in the window and after their first day (or they signed up
+    less than a day ago). "The last activity is in the window" and "some activity is" are the
+    same statement. ``tests/accounts/test_activity.py`` pins the two to the same users.
+    """
+    longest = now - dt.timedelta(days=max(windows))
+    counted = ", ".join(
+        "count(DISTINCT u.id) FILTER (WHERE a.at >= %s AND "
+        "(u.created_at > %s OR a.at >= u.created_at + %s))"
+        for _ in windows
+    )
+    params: list = []
+    for days in windows:
+        params += [now - dt.timedelta(days=days), now - FIRST_DAY, FIRST_DAY]
+    # A refresh token created in the window expires after its start (it cannot be renewed once
+    # expired): the expiry index finds the window's tokens.
+    # Only the fixed FILTER above is interpolated; every value is a parameter.
+    sql = (
+        f"SELECT {counted} FROM ("  # noqa: S608
+        "  SELECT id AS user_id, last_login AS at FROM users WHERE last_login >= %s"
+        "  UNION ALL SELECT user_id, created_at FROM refresh_tokens"
+        "    WHERE expires_at >= %s AND created_at >= %s"
+        "  UNION ALL SELECT user_id, last_used_at FROM api_keys WHERE last_used_at >= %s"
+        ") a JOIN users u ON u.id = a.user_id "
+        "WHERE u.role = %s AND u.deleted_at IS NULL"
+    )
+    params += [longest, longest, longest, longest, Role.CREATOR]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return dict(zip(windows, row, strict=True))

@@ -22,6 +22,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.selectors import creators_active_counts
 from content.ai_usage import BudgetStatus, ai_budget_status, ai_cost_usd
 from content.selectors import usage_month
 from huntaze.db import database_ping
@@ -61,30 +62,10 @@ def signups_per_day(*, days: int = WINDOW_DAYS) -> list[tuple[dt.date, int]]:
 
 
 def active_creators() -> dict[str, int]:
-    """Creators (not deleted) who used the product in the last 7 and 30 days.
-
-    Used = signed in, refreshed a session (the front end rotates its refresh token every
-    15 minutes of use), used an API key, or created content. Refresh tokens are read through
-    their ``expires_at`` index: a token created in the window expires after its start.
-    """
-    now = timezone.now()
-    since30 = now - dt.timedelta(days=30)
-    since7 = now - dt.timedelta(days=7)
-    rows = _fetch(
-        "SELECT count(DISTINCT a.user_id) FILTER (WHERE a.at >= %s), count(DISTINCT a.user_id) "
-        "FROM ("
-        "  SELECT id AS user_id, last_login AS at FROM users WHERE last_login >= %s"
-        "  UNION ALL SELECT user_id, created_at FROM refresh_tokens"
-        "    WHERE expires_at >= %s AND created_at >= %s"
-        "  UNION ALL SELECT user_id, last_used_at FROM api_keys WHERE last_used_at >= %s"
-        "  UNION ALL SELECT user_id, max(created_at) FROM content_assets"
-        "    WHERE created_at >= %s GROUP BY user_id"
-        ") a JOIN users u ON u.id = a.user_id "
-        "WHERE u.role = %s AND u.deleted_at IS NULL",
-        [since7, since30, since30, since30, since30, since30, Role.CREATOR],
-    )
-    last7, last30 = rows[0]
-    return {"last_7_days": last7, "last_30_days": last30}
+    """Creators (not deleted) active in the last 7 and 30 days, by the one definition the
+    users' list filters with (``accounts.selectors.user_active_q``)."""
+    counts = creators_active_counts(windows=(7, 30), now=timezone.now())
+    return {"last_7_days": counts[7], "last_30_days": counts[30]}
 
 
 def content_and_generations_per_day(*, days: int = WINDOW_DAYS) -> list[tuple[dt.date, int, int]]:

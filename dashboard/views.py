@@ -6,9 +6,10 @@ import logging
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import Plan
+from accounts.models import Plan, Role
 from dashboard import charts, selectors
 from huntaze.l10n import display_today
 from invites.selectors import invite_funnel
@@ -49,6 +50,12 @@ def beta_dashboard(request):
             colors=(charts.GREY, charts.BLUE, charts.GREEN),
         ),
         "active": selectors.active_creators(),
+        # The users' list showing exactly the creators each figure counts.
+        "active_urls": {
+            days: reverse("admin:accounts_user_changelist")
+            + f"?activity={days}d&role__exact={Role.CREATOR}&deleted=no"
+            for days in (7, 30)
+        },
         "activity_totals": (sum(a for _d, a, _g in activity), sum(g for _d, _a, g in activity)),
         "activity_chart": charts.daily_bars(
             _("Contenus créés et générations IA par jour (30 jours)"),

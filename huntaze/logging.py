@@ -267,6 +267,20 @@ _plain_formatter = logging.Formatter()
 _SCRUBBED = object()
 
 
+class DropResponseStatusFilter(logging.Filter):
+    """On ``django.request``: drop Django's line for an error answer ("Service Unavailable:
+    /api/…"), keep the traceback of an exception nothing handled.
+
+    Django writes that line after the whole middleware chain, so without the request id, for
+    every 4xx/5xx response; ``RequestLogMiddleware``'s line (``huntaze.request``, ERROR for a
+    5xx) already says it with the id: a 503 wrote two ERROR lines for one event. A record with
+    ``exc_info`` is another event, the uncaught exception, and keeps its traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return bool(record.exc_info) or not hasattr(record, "status_code")
+
+
 class ScrubSecretsFilter(logging.Filter):
     """Redact credentials in a record's message, arguments, extra fields and exception text."""
 

@@ -29,7 +29,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role, User
-from accounts.selectors import user_last_activity_annotation
+from accounts.selectors import user_active_q, user_last_activity_annotation, user_never_back_q
 from accounts.services.users import user_restore, user_role_set, user_soft_delete
 from huntaze.exceptions import DomainError
 from members.selectors import user_admin_summary
@@ -72,8 +72,8 @@ class DeletedFilter(admin.SimpleListFilter):
 class ActivityFilter(admin.SimpleListFilter):
     """By last activity (``last_activity``, annotated by ``UserAdmin.get_queryset``).
 
-    "Never came back": signed up more than a day ago, and no activity after the first day
-    (sign-up itself issues a session, so ``last_activity`` is at least the sign-up time).
+    "Active" and "never came back" are ``accounts.selectors``' definitions, the ones the Beta
+    dashboard counts with: signing up is not coming back, so the two never overlap.
     """
 
     title = _("dernière activité")
@@ -89,15 +89,12 @@ class ActivityFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        day = timedelta(days=1)
         if self.value() == "never_back":
-            return queryset.filter(created_at__lte=now - day).filter(
-                Q(last_activity__isnull=True) | Q(last_activity__lt=F("created_at") + day)
-            )
+            return queryset.filter(user_never_back_q(now=now))
         if self.value() == "7d":
-            return queryset.filter(last_activity__gte=now - timedelta(days=7))
+            return queryset.filter(user_active_q(days=7, now=now))
         if self.value() == "30d":
-            return queryset.filter(last_activity__gte=now - timedelta(days=30))
+            return queryset.filter(user_active_q(days=30, now=now))
         if self.value() == "inactive_30d":
             return queryset.filter(
                 Q(last_activity__isnull=True) | Q(last_activity__lt=now - timedelta(days=30))

@@ -498,7 +498,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "huntaze.logging.JsonFormatter"}},
-    "filters": {"scrub": {"()": "huntaze.logging.ScrubSecretsFilter"}},
+    "filters": {
+        "scrub": {"()": "huntaze.logging.ScrubSecretsFilter"},
+        "response_status": {"()": "huntaze.logging.DropResponseStatusFilter"},
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -514,7 +517,9 @@ LOGGING = {
         # with the root's JSON handler every Django line (runserver's "Watching for file
         # changes" …) was printed twice. Its records go to the root handler only.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.request": {"level": "ERROR"},
+        # Only the traceback of an uncaught exception: the request line (huntaze.request)
+        # already reports every error answer, with its request id (one line per event).
+        "django.request": {"level": "ERROR", "filters": ["response_status"]},
         # runserver's own request lines: RequestLogMiddleware already writes one JSON line per
         # request (and with no handler of its own, Python printed its 4xx lines as plain text).
         "django.server": {"handlers": ["null"], "propagate": False},

@@ -60,7 +60,7 @@ def test_figures(staff, make_user, make_invite, make_asset, settings):
     old_signup = make_user(email="old@example.test")
     old_signup.created_at = now - dt.timedelta(days=45)
     old_signup.save(update_fields=["created_at"])
-    make_asset(user=old_signup)  # content counts as activity too
+    make_asset(user=old_signup)
 
     make_invite(email="recent@example.test", sent_at=now, used_at=now, used_by=recent)
     make_invite(email="x@example.test", sent_at=now)
@@ -93,8 +93,9 @@ def test_figures(staff, make_user, make_invite, make_asset, settings):
     assert sum(n for _d, n in ctx["signups_chart_data"]) == 3
     assert ctx["funnel"]["issued"] == 4 and ctx["funnel"]["used"] == 1
     assert ctx["funnel"]["conversion"] == 25.0
-    # recent (signed in 2 days ago), old (content today); older signed in 20 days ago.
-    assert ctx["active"] == {"last_7_days": 2, "last_30_days": 3}
+    # recent signed in 2 days ago, older 20 days ago; creating content is no sign of activity
+    # of its own (accounts.selectors.user_active_q: sign-ins, renewals, API-key uses).
+    assert ctx["active"] == {"last_7_days": 1, "last_30_days": 2}
     assert ctx["plans"].mix == {"FREE": 0, "PRO": 2, "ENTERPRISE": 1}  # deleted: left out
     # 30 (monthly PRO) + 240 / 12 (yearly PRO) + 100 (past-due ENTERPRISE still counted)
     assert str(ctx["plans"].mrr_usd) == "150.00"

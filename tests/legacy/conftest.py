@@ -56,6 +56,20 @@ def signin(email: str, pw: str):
     return APIClient().post("/api/auth/signin", {"email": email, "password": pw}, format="json")
 
 
+def signup(email: str, invite_code: str):
+    """A sign-up through the API with an invite code."""
+    return APIClient().post(
+        "/api/auth/signup",
+        {
+            "email": email,
+            "password": "Brand-new-Passw0rd",
+            "name": "New",
+            "invite_code": invite_code,
+        },
+        format="json",
+    )
+
+
 def signed_in(email: str, key: str) -> APIClient:
     """An API client signed in with the fixture password ``key`` (bcryptjs_hashes.json)."""
     r = signin(email, password(key))

@@ -10,7 +10,7 @@ from accounts.services.users import user_role_set
 from invites.models import BetaInvite
 from tests.conftest import assert_error
 from tests.factories import auth_client
-from tests.legacy.conftest import conflicts_of, import_legacy, problems_of
+from tests.legacy.conftest import conflicts_of, import_legacy, problems_of, signup
 from tests.legacy.prisma_db import password
 
 pytestmark = pytest.mark.django_db
@@ -147,17 +147,8 @@ def test_pending_invites_stay_redeemable_with_their_code_and_used_ones_stay_used
         format="json",
     )
     assert check.json() == {"valid": True}
-    signup = APIClient().post(
-        "/api/auth/signup",
-        {
-            "email": "new.creator@example.com",
-            "password": "Brand-new-Passw0rd",
-            "name": "New",
-            "invite_code": "a1b2c3d4e5f60718",
-        },
-        format="json",
-    )
-    assert signup.status_code == 201, signup.content
+    r = signup("new.creator@example.com", "a1b2c3d4e5f60718")
+    assert r.status_code == 201, r.content
     pending.refresh_from_db()
     assert pending.status == "used"
 
@@ -173,17 +164,7 @@ def test_pending_invites_stay_redeemable_with_their_code_and_used_ones_stay_used
     used = BetaInvite.objects.get(email="bob@example.com")
     assert used.status == "used" and used.used_by == User.objects.get(email="bob@example.com")
     assert used.used_at.isoformat() == "2024-02-10T08:59:00+00:00"
-    r = APIClient().post(
-        "/api/auth/signup",
-        {
-            "email": "bob@example.com",
-            "password": "Brand-new-Passw0rd",
-            "name": "B",
-            "invite_code": "USEDCODE00000001",
-        },
-        format="json",
-    )
-    assert_error(r, 403, "invite_required")
+    assert_error(signup("bob@example.com", "USEDCODE00000001"), 403, "invite_required")
 
     # Staff see them with the right statuses.
     admin = auth_client(

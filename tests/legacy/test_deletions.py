@@ -19,6 +19,7 @@ from tests.legacy.conftest import (
     import_legacy,
     signed_in,
     signin,
+    signup,
     titles,
 )
 from tests.legacy.prisma_db import password
@@ -88,17 +89,7 @@ def test_deleted_content_google_accounts_invites_and_users_are_carried_over(pris
     assert google_signin(GINA_UID) is None
     assert not invite_valid("new.creator@example.com", "a1b2c3d4e5f60718")
     assert BetaInvite.objects.get(email="new.creator@example.com").status == "revoked"
-    signup = APIClient().post(
-        "/api/auth/signup",
-        {
-            "email": "new.creator@example.com",
-            "password": "Brand-new-Passw0rd",
-            "name": "N",
-            "invite_code": "a1b2c3d4e5f60718",
-        },
-        format="json",
-    )
-    assert_error(signup, 403, "invite_required")
+    assert_error(signup("new.creator@example.com", "a1b2c3d4e5f60718"), 403, "invite_required")
     # Bob and Long are soft-deleted under this product's rule and cannot sign in.
     for user, key, email in ((bob, "bob", "bob@example.com"), (long, "long", "long@example.com")):
         user.refresh_from_db()

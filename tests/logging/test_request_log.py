@@ -7,6 +7,7 @@ import re
 import uuid
 
 import pytest
+from django.http import HttpResponse
 
 from accounts.services.tokens import access_token_issue
 
@@ -159,3 +160,37 @@ def test_a_logger_level_above_the_line_writes_nothing(api_client, json_logs):
     assert response.status_code == 404
     assert response["X-Request-Id"] == "req-filtered-1"  # the id is still echoed
     assert json_logs.by_logger("huntaze.request") == []
+
+
+def test_a_503_writes_one_error_line(client_for_user, json_logs, settings):
+    """One line per event: the request line says it all (huntaze.request, with its request id);
+    Django's own "Service Unavailable: /api/…" line (django.request, without the id) is not
+    written again. Stripe without keys is a real 503."""
+    settings.STRIPE_SECRET_KEY = ""
+    response = client_for_user.post(
+        "/api/billing/checkout", {"plan": "PRO", "interval": "month"}, format="json"
+    )
+    assert response.status_code == 503
+    errors = [line for line in json_logs.lines() if line["level"] == "ERROR"]
+    assert [line["logger"] for line in errors] == ["huntaze.request"], errors
+    assert errors[0]["status"] == 503 and errors[0]["request_id"] == response["X-Request-Id"]
+
+
+def test_an_uncaught_exception_keeps_its_traceback(json_logs):
+    """What django.request still writes: the traceback of an exception nothing handled (a 500
+    outside the API), a different event from the request line."""
+    from django.test import RequestFactory
+    from django.utils.log import log_response
+
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        log_response(
+            "Internal Server Error: %s",
+            "/admin/x/",
+            response=HttpResponse(status=500),
+            request=RequestFactory().get("/admin/x/"),
+            exception=exc,
+        )
+    (line,) = json_logs.by_logger("django.request")
+    assert line["exc_type"] == "RuntimeError" and "boom" in line["traceback"]

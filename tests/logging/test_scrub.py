@@ -98,12 +98,16 @@ def test_django_request_errors_carry_no_headers_body_or_query(json_logs):
         HTTP_AUTHORIZATION=f"Api-Key {API_KEY}",
         HTTP_COOKIE=f"access_token={JWT}; refresh_token={JWT}",
     )
-    log_response(
-        "Internal Server Error: %s",
-        request.path,
-        response=HttpResponse(status=500),
-        request=request,
-    )
+    try:  # what django.request still writes: an uncaught exception's traceback
+        raise RuntimeError("view failed")
+    except RuntimeError as exc:
+        log_response(
+            "Internal Server Error: %s",
+            request.path,
+            response=HttpResponse(status=500),
+            request=request,
+            exception=exc,
+        )
     (line,) = json_logs.by_logger("django.request")
     assert line["status_code"] == 500
     assert line["message"] == "Internal Server Error: /api/auth/signin"
