@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test test-fast lint format bench bench-import check-deploy clean-db dashboard-screenshot browser admin-screenshots
+.PHONY: setup run test test-fast upgrade-check lint format bench bench-import bench-email check-deploy clean-db dashboard-screenshot browser admin-screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "Installing the Python packages into $(VENV)/ (the first time takes about a minute)..."
@@ -21,15 +21,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 setup: $(STAMP)
 
 # migrate (quietly; a no-op when up to date), the dashboard's demo activity (idempotent), then the
+# job worker in the background (it sends the emails: the console backend prints them) and the
 # dev server, which seeds first (idempotent: a re-run keeps the data and the passwords) and
 # prints the accounts and links last, once it listens (demo/management/commands/runserver.py).
-# SEED_PASSWORD=... sets both seeded users' password. Django's "development server" warning is
-# hidden: this target is development only.
+# Ctrl-C stops both: the shell's trap stops the worker (which finishes its running job) when
+# the server ends. SEED_PASSWORD=... sets both seeded users' password. Django's "development
+# server" warning is hidden: this target is development only.
 run: setup
 	@echo "Preparing the database (the embedded PostgreSQL in .pgdata/ unless DATABASE_URL is set)..."
 	@DJANGO_DEBUG=true $(PY) manage.py migrate --noinput -v 0
 	@DJANGO_DEBUG=true $(PY) manage.py seed_beta_activity
-	@DJANGO_DEBUG=true DJANGO_RUNSERVER_HIDE_WARNING=true $(PY) manage.py runserver --seed $(HOST):$(PORT)
+	@DJANGO_DEBUG=true LOG_LEVEL=WARNING $(PY) manage.py worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	DJANGO_DEBUG=true DJANGO_RUNSERVER_HIDE_WARNING=true $(PY) manage.py runserver --seed $(HOST):$(PORT)
 
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -57,6 +61,12 @@ admin-screenshots: setup browser
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
+# The newest patch release of every pinned dependency (same minor version) in .venv-upgrade/,
+# then the fast tests there: can the next security release be the one-line change it should be?
+# (docs/deploy.md, Upgrades; a scheduled CI job runs it weekly.)
+upgrade-check:
+	PYTHON=$(PYTHON) bash .ci/upgrade-check
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -69,6 +79,11 @@ format: setup
 # Tune with BENCH_* variables, e.g. `make bench BENCH_SERVERS=sync,gthread,granian`.
 bench: setup
 	$(PY) -m bench
+
+# Emails off the request path (docs/jobs.md, Targets): the Procfile's web and worker lines, an
+# SMTP server taking 1 s a message; 50 invites from the admin's bulk page, password resets.
+bench-email: setup
+	$(PY) -m bench.email
 
 # The import of the Prisma-era database (docs/migration.md): 10,000 users + 100,000 assets.
 bench-import: setup

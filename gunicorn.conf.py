@@ -10,12 +10,14 @@ application is imported (``preload_app`` stays off, and this file imports nothin
 so psycopg (gevent-aware since 3.1.14: it picks a cooperative wait when ``select`` is patched),
 psycopg_pool's threads, httpx (openai), the Stripe client and boto3 all yield on I/O.
 
-Database connections: the workers share ``CONNECTION_BUDGET`` (10 per instance: docs/deploy.md) with
-the commands run beside them (the release's ``migrate`` and ``validate_database`` while the old
-code still serves, the daily purges): each non-sync worker gets Django's psycopg pool of
-``(CONNECTION_BUDGET - RESERVED_FOR_COMMANDS) // workers`` connections (``DATABASE_POOL_MAX_SIZE``,
-read by huntaze/settings/base.py), 4 per worker on 2 cores, 8 in all. Sync workers (a benchmark
-candidate) keep one persistent connection each.
+Database connections: the workers share ``CONNECTION_BUDGET`` (10 per instance: docs/deploy.md)
+with the job worker beside them (the Procfile's ``worker:`` line, ``JOB_WORKER_CONNECTIONS``:
+its procrastinate pool of one and its one Django connection, jobs/worker.py) and with the
+commands an operator or a release runs (``migrate`` and ``validate_database`` while the old code still
+serves): each non-sync worker gets Django's psycopg pool of
+``(CONNECTION_BUDGET - JOB_WORKER_CONNECTIONS - RESERVED_FOR_COMMANDS) // workers``
+connections (``DATABASE_POOL_MAX_SIZE``, read by huntaze/settings/base.py), 3 per worker on 2
+cores, 6 in all. Sync workers (a benchmark candidate) keep one persistent connection each.
 
 Time bounds: every slow call carries its own deadline in the app (AI 45 s in all, Stripe 10 s
 per attempt, the pool 2 s, connect 3 s). ``timeout`` is, for gevent, the heartbeat of the worker's
@@ -30,10 +32,13 @@ import shutil
 import tempfile
 
 CONNECTION_BUDGET = 10
+JOB_WORKER_CONNECTIONS = 2
 RESERVED_FOR_COMMANDS = 2
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
-workers = min(int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count())), 8)
+# At most one worker per connection the budget leaves the web (6): each needs a pool of one.
+MAX_WORKERS = CONNECTION_BUDGET - JOB_WORKER_CONNECTIONS - RESERVED_FOR_COMMANDS
+workers = min(int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count())), MAX_WORKERS)
 # gunicorn's gevent worker, accepting only while a request slot is free (huntaze/gunicorn_worker.py).
 worker_class = "huntaze.gunicorn_worker.GeventWorker"
 # Concurrent connections per worker (clients waiting on the model included). Past it, new
@@ -59,7 +64,8 @@ def pool_size(worker_class_name: str, worker_count: int) -> int:
     """Connections of each worker's pool; 0 for sync workers (one persistent connection)."""
     if worker_class_name == "sync":
         return 0
-    return max(1, (CONNECTION_BUDGET - RESERVED_FOR_COMMANDS) // max(worker_count, 1))
+    available = CONNECTION_BUDGET - JOB_WORKER_CONNECTIONS - RESERVED_FOR_COMMANDS
+    return max(1, available // max(worker_count, 1))
 
 
 def _size_database_pool(server) -> None:

@@ -21,7 +21,8 @@
    takes ``BENCH_MODEL_SECONDS`` per answer, the mix with and without creators generating.
 
 ``BENCH_SERVERS=gevent,sync,gthread,granian`` repeats 3-6 per server model and prints them side
-by side (default ``gevent,sync``: the Procfile's line and the sync workers it replaced).
+by side (default ``gevent,sync``: the Procfile's line and the sync workers it replaced;
+``gevent-stock`` is gunicorn's own gevent worker, the public alternative to ours).
 ``BENCH_REDIS=1`` runs each server model twice, the cache (rate limits) on the database and then
 on a private ``redis-server`` (``REDIS_URL``), side by side as ``<model>`` and ``<model>+redis``.
 """
@@ -52,7 +53,7 @@ from bench.slow_model import env_float
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-SERVER_MODELS = ("gevent", "sync", "gthread", "granian")
+SERVER_MODELS = ("gevent", "gevent-stock", "sync", "gthread", "granian")
 
 
 @dataclass
@@ -245,6 +246,10 @@ def server_command(model: str, cfg: Config, port: int) -> list[str]:
         return procfile_web_command()  # exactly the production line (gunicorn.conf.py)
     # The others: the same line and config file; command-line settings override the file's
     # (gunicorn.conf.py sizes the database pool from the final worker class and count).
+    if model == "gevent-stock":
+        # gunicorn's own gevent worker: the public alternative to huntaze/gunicorn_worker.py's
+        # copy of its run() (docs/performance-notes.md, Library internals).
+        return [*procfile_web_command(), "--worker-class", "gevent"]
     if model == "sync":
         return [*procfile_web_command(), "--worker-class", "sync"]
     if model == "gthread":

@@ -7,21 +7,11 @@ subscriptions in the Stripe dashboard and the webhook brings the change here.
 from django.contrib import admin
 
 from billing.models import StripeEvent, SubscriptionRecord
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from huntaze.admin_site import ReadOnlyModelAdmin
 
 
 @admin.register(SubscriptionRecord)
-class SubscriptionRecordAdmin(ReadOnlyAdmin):
+class SubscriptionRecordAdmin(ReadOnlyModelAdmin):
     list_display = (
         "user",
         "plan",
@@ -50,7 +40,7 @@ class SubscriptionRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnlyAdmin):
+class StripeEventAdmin(ReadOnlyModelAdmin):
     list_display = ("event_id", "type", "received_at", "processed_at")
     list_filter = ("type",)
     search_fields = ("event_id", "type")

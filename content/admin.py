@@ -7,6 +7,7 @@ usage counter is what the monthly quota is enforced on, so it is read-only.
 from django.contrib import admin
 
 from content.models import AiUsage, ContentAsset
+from huntaze.admin_site import ReadOnlyModelAdmin
 
 
 @admin.register(ContentAsset)
@@ -28,7 +29,7 @@ class ContentAssetAdmin(admin.ModelAdmin):
 
 
 @admin.register(AiUsage)
-class AiUsageAdmin(admin.ModelAdmin):
+class AiUsageAdmin(ReadOnlyModelAdmin):
     """AI generations counted per user and month (the quota counter)."""
 
     list_display = ("user", "month", "count", "updated_at")
@@ -36,12 +37,3 @@ class AiUsageAdmin(admin.ModelAdmin):
     search_fields = ("user__email",)
     list_select_related = ("user",)
     ordering = ("-month", "-count")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

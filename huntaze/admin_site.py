@@ -47,6 +47,11 @@ SECTIONS = (
         _("Connexion"),
         [("account", "EmailAddress"), ("socialaccount", "SocialAccount")],
     ),
+    (
+        "jobs",
+        _("Tâches de fond"),
+        [("jobs", "FailedJob"), ("procrastinate", "ProcrastinateJob")],
+    ),
 )
 OTHER_SECTION = ("other", _("Autres"))
 
@@ -154,3 +159,17 @@ def _section(key: str, title, models: list[dict]) -> dict:
         "has_module_perms": True,
         "models": models,
     }
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """A page staff read but never edit (records written by the app itself: Stripe events,
+    AI usage, failed jobs …): no add, change or delete."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

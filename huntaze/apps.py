@@ -27,10 +27,6 @@ class HuntazeConfig(AppConfig):
         connection_created.connect(db.on_connection_created, dispatch_uid="huntaze.db")
         request_finished.connect(metrics.on_request_finished, dispatch_uid="huntaze.metrics")
         from huntaze import checks  # noqa: F401 - registers the start-up guard
-        from huntaze.pool import pool_reconnect_configure
-
-        # A pooled worker retries a lost database every second, not with a doubling back-off.
-        pool_reconnect_configure()
 
         # Audit lines of the secrets read while settings were loading (before logging existed).
         secrets = sys.modules.get("huntaze.secrets")

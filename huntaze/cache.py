@@ -7,26 +7,31 @@ each one (``ERROR: duplicate key value violates unique constraint "huntaze_cache
 the rate limiters call ``add()`` on every counted request: the server log filled with errors
 during ordinary use, hiding real ones.
 
-Here ``set()`` and ``add()`` are one ``INSERT … ON CONFLICT`` statement each on PostgreSQL:
+- ``add()`` is one ``INSERT … ON CONFLICT`` statement: insert, or overwrite the row only when it
+  has expired (``WHERE expires < now``); the row count says whether the key was added. It is
+  also atomic, which Django's SELECT-then-INSERT is not.
+- ``incr()`` is atomic and keeps the key's expiry: the row is read ``FOR UPDATE`` and updated in
+  one transaction, where Django's get-then-``set()`` lost concurrent increments (parallel
+  requests under a rate limit all passed) and reset the expiry to the default 300 s (a bucket
+  of a one-hour limit vanished five minutes after its last request).
+- Expired rows are deleted by ``add()`` at most once a minute per process (``SWEEP_SECONDS``),
+  outside any transaction. Django's culling (in ``set()``, past ``MAX_ENTRIES``) would also
+  delete a third of the *live* rows, and a live row here is a rate-limit counter: deleting it
+  lets the next requests through. ``add()`` and ``incr()`` never cull; ``set()`` (only the rate
+  limiter's fallback when a key expired between its ``add`` and its ``incr``) is Django's.
 
-- ``set``: insert, or overwrite the existing row;
-- ``add``: insert, or overwrite the row only when it has expired (``WHERE expires < now``);
-  the row count says whether the key was added. It is also atomic, which Django's SELECT-then-
-  INSERT is not.
-
-``incr()`` is atomic and keeps the key's expiry: the row is read ``FOR UPDATE`` and updated in
-one transaction, where Django's get-then-``set()`` lost concurrent increments (parallel
-requests under a rate limit all passed) and reset the expiry to the default 300 s (a bucket
-of a one-hour limit vanished five minutes after its last request).
-
-Everything else (reads, culling, ``touch``, deletes) is Django's. On another database vendor
-the parent class runs unchanged.
+Everything else (reads, ``set``, ``touch``, deletes) is Django's. Public APIs only: the methods
+of Django's cache API, the backend's constructor (``table``, ``params``), ``BaseCache``'s key and
+timeout helpers, and the table as ``createcachetable`` makes it, values stored as Django stores
+them (base64 of a pickle), which ``tests/foundation/test_database_cache.py`` reads back through
+Django's own ``get()``. On another database vendor the parent class runs unchanged.
 """
 
 from __future__ import annotations
 
 import base64
 import pickle
+import time
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -35,43 +40,55 @@ from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import DatabaseError, connections, router, transaction
 from django.utils.timezone import now as tz_now
 
+SWEEP_SECONDS = 60.0
+# Per process: Django builds a cache object per thread (per greenlet under gevent).
+_next_sweep = 0.0
+
+
+def _encode(value, protocol: int) -> str:
+    return base64.b64encode(pickle.dumps(value, protocol)).decode("latin1")
+
 
 class DatabaseCache(DjangoDatabaseCache):
-    def _base_set(self, mode, key, value, timeout=DEFAULT_TIMEOUT):
-        db = router.db_for_write(self.cache_model_class)
-        connection = connections[db]
-        if mode == "touch" or connection.vendor != "postgresql":
-            return super()._base_set(mode, key, value, timeout)
+    def __init__(self, table: str, params: dict) -> None:
+        super().__init__(table, params)
+        self.table = table
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        if connection.vendor != "postgresql":
+            return super().add(key, value, timeout, version)
+        key = self.make_and_validate_key(key, version=version)
+        ops = connection.ops
+        table = ops.quote_name(self.table)
         timeout = self.get_backend_timeout(timeout)
-        quote_name = connection.ops.quote_name
-        table = quote_name(self._table)
-        now = tz_now().replace(microsecond=0)
         if timeout is None:
             expires = datetime.max
         else:
             expires = datetime.fromtimestamp(timeout, tz=UTC if settings.USE_TZ else None)
-        expires = connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0))
-        encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
-        only_if_expired = f" WHERE {table}.expires < %s" if mode == "add" else ""
-        params = [key, encoded, expires]
-        if mode == "add":
-            params.append(connection.ops.adapt_datetimefield_value(now))
-        with connection.cursor() as cursor:
-            # The table name is a quoted setting (CACHES LOCATION), never client input.
-            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
-            count = cursor.fetchone()[0]
-            if count > self._max_entries:
-                self._cull(db, cursor, now, count)
-            upsert = (
-                f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "  # noqa: S608
-                "ON CONFLICT (cache_key) DO UPDATE "
-                f"SET value = EXCLUDED.value, expires = EXCLUDED.expires{only_if_expired}"
-            )
-            try:
-                cursor.execute(upsert, params)
-            except DatabaseError:  # as Django: a cache write never fails the caller
-                return False
-            return cursor.rowcount == 1
+        now = ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
+        # The table name is a quoted setting (CACHES LOCATION), never client input.
+        upsert = (
+            f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (cache_key) DO UPDATE SET value = EXCLUDED.value, "
+            f"expires = EXCLUDED.expires WHERE {table}.expires < %s"
+        )
+        expires = ops.adapt_datetimefield_value(expires.replace(microsecond=0))
+        try:
+            with connection.cursor() as cursor:
+                self._sweep(connection, cursor, table, now)
+                cursor.execute(upsert, [key, _encode(value, self.pickle_protocol), expires, now])
+                return cursor.rowcount == 1
+        except DatabaseError:  # as Django: a cache write never fails the caller
+            return False
+
+    @staticmethod
+    def _sweep(connection, cursor, table: str, now) -> None:
+        global _next_sweep
+        if connection.in_atomic_block or time.monotonic() < _next_sweep:
+            return
+        _next_sweep = time.monotonic() + SWEEP_SECONDS
+        cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [now])  # noqa: S608
 
     def incr(self, key, delta=1, version=None):
         db = router.db_for_write(self.cache_model_class)
@@ -79,7 +96,7 @@ class DatabaseCache(DjangoDatabaseCache):
         if connection.vendor != "postgresql":
             return super().incr(key, delta, version)
         key = self.make_and_validate_key(key, version=version)
-        table = connection.ops.quote_name(self._table)
+        table = connection.ops.quote_name(self.table)
         now = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
         with transaction.atomic(using=db), connection.cursor() as cursor:
             cursor.execute(
@@ -90,9 +107,8 @@ class DatabaseCache(DjangoDatabaseCache):
             if row is None:
                 raise ValueError(f"Key '{key}' not found.")
             value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
-            encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
             cursor.execute(
                 f"UPDATE {table} SET value = %s WHERE cache_key = %s",  # noqa: S608
-                [encoded, key],
+                [_encode(value, self.pickle_protocol), key],
             )
         return value

@@ -9,6 +9,18 @@ slot of this one is taken (``huntaze.db.RequestSlotMiddleware``: as many request
 worker has pooled connections). A request waiting on Azure OpenAI or Stripe has given its slot
 back (``huntaze.db.connection_release``), so thousands of them never stop a worker accepting.
 
+**A copy of gunicorn's code, fenced.** gunicorn builds each gevent server inside
+``GeventWorker.run()`` with no hook for the spawn pool, so ``run()`` below is gunicorn's, line for
+line (TLS and ``server_class`` branches included), with two changes marked ``# huntaze:``: the
+server's pool is ``_SlotGatedPool``, and a freed slot calls gevent's public
+``server.start_accepting()``. ``GUNICORN_RUN_SHA256`` is the hash of the gunicorn ``run()`` this
+copies (``GUNICORN_VERSION``): importing this module (the gunicorn master does, before it forks a
+worker) refuses to start when the installed gunicorn's differs, and
+``tests/foundation/test_gunicorn_worker_copy.py`` fails (``make upgrade-check``). To upgrade:
+diff gunicorn's new ``run()`` with this one, carry its changes over, update both constants.
+The public alternative, gunicorn's stock worker (``--worker-class gevent``), is one of
+``make bench``'s servers (``BENCH_SERVERS=gevent,gevent-stock``).
+
 Imported by the gunicorn master before the workers fork and monkey-patch: nothing here may
 import Django, psycopg or huntaze.db at module level (they are imported in the worker, after
 patching).
@@ -16,12 +28,39 @@ patching).
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import time
+from functools import partial
 
 import gevent
+import gunicorn
 from gevent.pool import Pool
 from gevent.server import StreamServer
+from gunicorn.http.wsgi import base_environ
+from gunicorn.sock import ssl_context
 from gunicorn.workers import ggevent
+
+GUNICORN_VERSION = "27.0.1"
+GUNICORN_RUN_SHA256 = "50119854ef8be38caa6e96a5978978de9c42bc0b24ac22228101399e7ef3005d"
+
+
+def gunicorn_run_sha256() -> str:
+    """The hash of the installed gunicorn's ``GeventWorker.run`` source."""
+    return hashlib.sha256(inspect.getsource(ggevent.GeventWorker.run).encode()).hexdigest()
+
+
+def gunicorn_run_check() -> None:
+    """Refuse to start when gunicorn's ``run()`` is not the one copied here."""
+    if gunicorn_run_sha256() != GUNICORN_RUN_SHA256:
+        raise RuntimeError(
+            f"huntaze/gunicorn_worker.py copies GeventWorker.run() of gunicorn {GUNICORN_VERSION}; "
+            f"the installed gunicorn {gunicorn.__version__} has another: carry its changes over "
+            "to the copy and update GUNICORN_RUN_SHA256 (see the module's docstring)"
+        )
+
+
+gunicorn_run_check()
 
 
 class _SlotGatedPool(Pool):
@@ -33,44 +72,74 @@ class _SlotGatedPool(Pool):
         return super().full() or db.request_slots_exhausted()
 
 
-class GeventWorker(ggevent.GeventWorker):
-    server_class = None  # gunicorn's StreamServer path (its own HTTP parser), as "gevent"
+def _accept_again(server: StreamServer) -> None:
+    """A slot given back (a request done, or one now waiting on the model): accept again."""
+    if server.started:
+        server.start_accepting()
 
-    def run(self) -> None:
-        from huntaze import db
+
+class GeventWorker(ggevent.GeventWorker):
+    def run(self):
+        from huntaze import db  # huntaze: imported in the worker, after monkey-patching
 
         servers = []
+        ssl_args = {}
+
+        if self.cfg.is_ssl:
+            ssl_args = {"ssl_context": ssl_context(self.cfg)}
+
         for s in self.sockets:
             s.setblocking(1)
-            pool = _SlotGatedPool(self.worker_connections)
-            server = StreamServer(
-                s, handle=lambda client, addr, s=s: self.handle(s, client, addr), spawn=pool
-            )
-            if self.cfg.workers > 1:
-                server.max_accept = 1
+            pool = _SlotGatedPool(self.worker_connections)  # huntaze: gunicorn's is a Pool
+            if self.server_class is not None:
+                environ = base_environ(self.cfg)
+                environ.update({"wsgi.multithread": True, "SERVER_SOFTWARE": ggevent.VERSION})
+                server = self.server_class(
+                    s,
+                    application=self.wsgi,
+                    spawn=pool,
+                    log=self.log,
+                    handler_class=self.wsgi_handler,
+                    environ=environ,
+                    **ssl_args,
+                )
+            else:
+                hfun = partial(self.handle, s)
+                server = StreamServer(s, handle=hfun, spawn=pool, **ssl_args)
+                if self.cfg.workers > 1:
+                    server.max_accept = 1
+
             server.start()
-            # A slot given back (a request done, or one now waiting on the model) lets this
-            # worker accept again.
-            db.request_slots_on_free(server._start_accepting_if_started)
+            db.request_slots_on_free(partial(_accept_again, server))  # huntaze
             servers.append(server)
 
         while self.alive:
             self.notify()
             gevent.sleep(1.0)
 
-        # Graceful stop (gunicorn's own): no new connections, the current ones get up to
-        # graceful_timeout (50 s, above a 45 s generation) to finish.
         try:
+            # Stop accepting requests
             for server in servers:
                 server.close()
-            started = time.time()
-            while time.time() - started <= self.cfg.graceful_timeout:
-                if all(server.pool.free_count() == server.pool.size for server in servers):
+
+            # Handle current requests until graceful_timeout
+            ts = time.time()
+            while time.time() - ts <= self.cfg.graceful_timeout:
+                accepting = 0
+                for server in servers:
+                    if server.pool.free_count() != server.pool.size:
+                        accepting += 1
+
+                # if no server is accepting a connection, we can exit
+                if not accepting:
                     return
+
                 self.notify()
                 gevent.sleep(1.0)
+
+            # Force kill all the active handlers
             self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
             for server in servers:
                 server.stop(timeout=1)
-        except Exception:  # gunicorn's behaviour: a failing stop never fails the exit
-            self.log.exception("error while stopping the worker")
+        except Exception:  # noqa: S110 - gunicorn's: a failing stop never fails the exit
+            pass

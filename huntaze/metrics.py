@@ -24,8 +24,9 @@ redirect (a scraper on the private network uses the instance address and plain H
 outside the request metrics (scrapes do not count as traffic).
 
 Feature apps report through the small functions below (``ai_generation_observe``,
-``invite_event`` …); figures that are read at scrape time from the database (the AI budget)
-are registered by their app with ``register_scrape_gauges``, so ``huntaze`` imports no app.
+``invite_event`` …); figures that are read at scrape time from the database (the AI budget, the
+job queue) are registered by their app with ``register_scrape_gauges`` or
+``register_scrape_families``, so ``huntaze`` imports no app.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ STRIPE_WEBHOOK_EVENTS = Counter(
 )
 INVITES = Counter(
     "huntaze_invites",
-    "Beta invites by event: issued, sent, send_failed, redeemed.",
+    "Beta invites by event: issued, queued (email handed to the job worker), redeemed.",
     ["event"],
 )
 SIGNINS = Counter(
@@ -296,7 +297,7 @@ def stripe_webhook_observe(*, event_type: str | None, outcome: str) -> None:
 
 
 def invite_event(event: str, count: int = 1) -> None:
-    """``issued``, ``sent``, ``send_failed`` or ``redeemed``."""
+    """``issued``, ``queued`` or ``redeemed`` (deliveries are counted by the job queue)."""
     if count:
         INVITES.labels(event).inc(count)
 
@@ -331,6 +332,17 @@ def register_scrape_gauges(source: ScrapeGauges) -> None:
         _scrape_gauges.append(source)
 
 
+# Each callable yields prometheus-client metric families (labelled gauges and counters), read
+# from the database when /metrics is scraped (e.g. the job queue's, registered by ``jobs``).
+ScrapeFamilies = Callable[[], Iterable[object]]
+_scrape_families: list[ScrapeFamilies] = []
+
+
+def register_scrape_families(source: ScrapeFamilies) -> None:
+    if source not in _scrape_families:
+        _scrape_families.append(source)
+
+
 class _ScrapeCollector:
     """Figures computed per scrape: the database probe and the registered gauges."""
 
@@ -355,6 +367,11 @@ class _ScrapeCollector:
                         family.add_metric([], value)
                         yield family
                 except Exception as exc:  # one failing source must not break the scrape
+                    logger.warning("metrics source failed: %s", type(exc).__name__)
+            for families in _scrape_families:
+                try:
+                    yield from list(families())
+                except Exception as exc:
                     logger.warning("metrics source failed: %s", type(exc).__name__)
         yield up
         yield ping

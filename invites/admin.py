@@ -43,7 +43,7 @@ from huntaze.exceptions import DomainError
 from huntaze.l10n import number, percent
 from invites.admin_bulk import SEND_CONFIRM_ABOVE, InviteBulkPageMixin, send_message
 from invites.admin_export import csv_export
-from invites.models import BetaInvite, InviteStatus
+from invites.models import BetaInvite, EmailStatus, InviteStatus
 from invites.selectors import invite_funnel
 from invites.services import (
     invite_revoke,
@@ -58,6 +58,7 @@ STATUS_COLORS = {
     InviteStatus.REVOKED: "#dc2626",
 }
 NOT_SENT_COLOR = "#b45309"
+QUEUED_COLOR = "#2563eb"
 FAILED_COLOR = "#dc2626"
 
 
@@ -92,6 +93,7 @@ class SentListFilter(admin.SimpleListFilter):
         return [
             ("yes", gettext_lazy("Oui")),
             ("no", gettext_lazy("Non")),
+            ("queued", gettext_lazy("En file d'envoi")),
             ("failed", gettext_lazy("Dernier envoi en échec")),
         ]
 
@@ -100,8 +102,10 @@ class SentListFilter(admin.SimpleListFilter):
             return queryset.filter(sent_at__isnull=False)
         if self.value() == "no":
             return queryset.filter(sent_at__isnull=True)
+        if self.value() == "queued":
+            return queryset.filter(email_status__in=[EmailStatus.QUEUED, EmailStatus.SENDING])
         if self.value() == "failed":
-            return queryset.exclude(last_send_error="")
+            return queryset.filter(email_status=EmailStatus.FAILED)
         return queryset
 
 
@@ -127,7 +131,15 @@ class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
         (None, {"fields": ("email", "code", "status_badge", "expires_at")}),
         (
             gettext_lazy("Envoi"),
-            {"fields": ("sent_at", "send_count", "last_send_error_display", "last_send_error_at")},
+            {
+                "fields": (
+                    "email_state_display",
+                    "sent_at",
+                    "send_count",
+                    "last_send_error_display",
+                    "last_send_error_at",
+                )
+            },
         ),
         (gettext_lazy("Utilisation"), {"fields": ("used_at", "used_by_link", "revoked_at")}),
         (gettext_lazy("Historique"), {"fields": ("created_at", "created_by")}),
@@ -138,6 +150,7 @@ class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
         "status_badge",
         "created_at",
         "created_by",
+        "email_state_display",
         "sent_at",
         "send_count",
         "last_send_error_display",
@@ -172,11 +185,21 @@ class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("envoyée"), ordering="sent_at")
     def sent_column(self, obj: BetaInvite):
-        """Deliveries and the last one (``2x · 27/11/2026 14:05``); "not sent" in amber; a
-        failed last delivery in red, its error in the tooltip."""
-        if obj.last_send_error:
+        """Where the email is: queued for the worker (with the last temporary error in the
+        tooltip while it tries again), failed in red (its error in the tooltip), else the
+        deliveries and the last one (``2x · 27/11/2026 14:05``), or "not sent" in amber."""
+        state = obj.email_state
+        if state == EmailStatus.QUEUED:
+            retrying = bool(obj.last_send_error)
             return format_html(
-                '<span style="color:{};font-weight:600" title="{}">{}</span>',
+                '<span class="invite-email-queued" style="color:{};font-weight:600" title="{}">{}</span>',
+                QUEUED_COLOR,
+                obj.last_send_error if retrying else _("le worker l'envoie dans un instant"),
+                _("en file d'envoi (nouvel essai)") if retrying else _("en file d'envoi"),
+            )
+        if state == EmailStatus.FAILED:
+            return format_html(
+                '<span class="invite-email-failed" style="color:{};font-weight:600" title="{}">{}</span>',
                 FAILED_COLOR,
                 obj.last_send_error,
                 _("échec le %(date)s") % {"date": _short(obj.last_send_error_at)},
@@ -209,6 +232,13 @@ class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("utilisée le"), ordering="used_at")
     def used_at_column(self, obj: BetaInvite):
         return _short(obj.used_at)
+
+    @admin.display(description=gettext_lazy("email"))
+    def email_state_display(self, obj: BetaInvite):
+        state = obj.email_state
+        if state is None:
+            return _("pas encore envoyée")
+        return format_html('<span id="invite-email-state">{}</span>', EmailStatus(state).label)
 
     @admin.display(description=gettext_lazy("dernière erreur d'envoi"))
     def last_send_error_display(self, obj: BetaInvite):
@@ -279,18 +309,8 @@ class BetaInviteAdmin(InviteBulkPageMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
             return HttpResponseRedirect(change_url)
-        report = invite_send(invites=[invite])
-        if report.done and report.failed:
-            invite.refresh_from_db()
-            self.message_user(
-                request,
-                _("L'envoi a échoué : %(error)s. L'invitation est conservée.")
-                % {"error": invite.last_send_error or "?"},
-                messages.ERROR,
-            )
-        else:
-            text, level = send_message(report)
-            self.message_user(request, text, level)
+        text, level = send_message(invite_send(invites=[invite]))
+        self.message_user(request, text, level)
         return HttpResponseRedirect(change_url)
 
     def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

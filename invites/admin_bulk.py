@@ -78,10 +78,14 @@ def bulk_list_refusal(parsed: ParsedEmails) -> str | None:
 
 
 def send_message(report: SendReport) -> tuple[str, int]:
-    if not report.done:  # called inside a transaction: delivery happens after commit
-        return _("L'envoi des emails est programmé après validation."), messages.INFO
-    sent = len(report.sent)
-    text = ngettext("%(n)d email envoyé.", "%(n)d emails envoyés.", sent) % {"n": sent}
+    """The admin's message after queuing invite emails: the page answers before delivery,
+    which the worker reports on each invite (email column)."""
+    queued = len(report.queued)
+    text = ngettext(
+        "%(n)d email en file d'envoi : il part dans un instant.",
+        "%(n)d emails en file d'envoi : ils partent dans un instant.",
+        queued,
+    ) % {"n": queued}
     level = messages.SUCCESS
     if report.skipped:
         skipped = len(report.skipped)
@@ -91,14 +95,6 @@ def send_message(report: SendReport) -> tuple[str, int]:
             skipped,
         ) % {"n": skipped}
         level = messages.WARNING
-    if report.failed:
-        failed = len(report.failed)
-        text += " " + ngettext(
-            "%(n)d envoi en échec : l'invitation est conservée, réessayez plus tard.",
-            "%(n)d envois en échec : les invitations sont conservées, réessayez plus tard.",
-            failed,
-        ) % {"n": failed}
-        level = messages.ERROR
     return text, level
 
 

@@ -19,6 +19,17 @@ class InviteStatus(models.TextChoices):
     REVOKED = "revoked", _("Révoquée")
 
 
+class EmailStatus(models.TextChoices):
+    """Where the invite's email is (``BetaInvite.email_status``): queued for the worker (or
+    waiting to be tried again after a temporary failure), being sent, sent, or failed for good.
+    Empty: never asked for."""
+
+    QUEUED = "queued", _("en file d'envoi")
+    SENDING = "sending", _("en cours d'envoi")
+    SENT = "sent", _("envoyée")
+    FAILED = "failed", _("échec de l'envoi")
+
+
 class BetaInviteQuerySet(models.QuerySet):
     """Status in SQL, so lists can filter and count by it (the property is for one row)."""
 
@@ -94,6 +105,17 @@ class BetaInvite(models.Model):
         _("dernière erreur d'envoi"), max_length=500, blank=True, default="", db_default=""
     )
     last_send_error_at = models.DateTimeField(_("dernière erreur le"), null=True, blank=True)
+    # The email's delivery by the job worker (invites/tasks.py): ``EmailStatus`` and the job that
+    # holds it while sending, so that a job run twice never sends twice.
+    email_status = models.CharField(
+        _("email"),
+        max_length=8,
+        choices=EmailStatus.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    send_job_id = models.BigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("créée le"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
@@ -112,6 +134,14 @@ class BetaInvite(models.Model):
         self.email = normalize_email(self.email)
         self.code = (self.code or "").strip().upper()
         super().save(*args, **kwargs)
+
+    @property
+    def email_state(self) -> str | None:
+        """``queued``, ``sent``, ``failed`` or None (never sent): what the API and the admin
+        show (a delivery in progress is still ``queued``)."""
+        if self.email_status == EmailStatus.SENDING:
+            return EmailStatus.QUEUED
+        return self.email_status or None
 
     @property
     def status(self) -> str:

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from huntaze.emails import normalize_email
-from invites.models import BetaInvite, BetaInviteQuerySet, InviteStatus
+from invites.models import BetaInvite, BetaInviteQuerySet, EmailStatus, InviteStatus
 
 STATUSES = tuple(InviteStatus.values)
 
@@ -27,8 +27,8 @@ def invite_funnel(*, queryset: BetaInviteQuerySet | None = None) -> dict:
 
     Counts: ``issued``, ``sent`` (delivered at least once), ``used``, and by status ``pending``,
     ``expired``, ``revoked``; ``not_sent`` are pending invites never delivered, ``send_failed``
-    pending invites whose last delivery failed. Rates in %: ``conversion`` used/issued,
-    ``sent_rate`` sent/issued, ``used_of_sent`` used/sent (None when the denominator is zero).
+    pending invites whose email failed for good (the worker's tries are spent). Rates in %:
+    ``conversion`` used/issued, ``sent_rate`` sent/issued, ``used_of_sent`` used/sent (None when the denominator is zero).
     """
     qs = queryset if queryset is not None else BetaInvite.objects.all()
     now = timezone.now()
@@ -42,7 +42,7 @@ def invite_funnel(*, queryset: BetaInviteQuerySet | None = None) -> dict:
         pending=Count("pk", filter=pending),
         expired=Count("pk", filter=unused & Q(expires_at__lte=now)),
         not_sent=Count("pk", filter=pending & Q(sent_at__isnull=True)),
-        send_failed=Count("pk", filter=pending & ~Q(last_send_error="")),
+        send_failed=Count("pk", filter=pending & Q(email_status=EmailStatus.FAILED)),
     )
 
     def pct(part: int, whole: int) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from huntaze.fields import (
@@ -48,12 +49,22 @@ class InviteCreateInput(serializers.Serializer):
     )
 
 
+EMAIL_STATES = ("queued", "sent", "failed")
+
+
 class InviteCreatedOutput(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
     code = serializers.CharField()
     status = serializers.CharField()
     expires_at = serializers.DateTimeField()
+    email_status = serializers.ChoiceField(
+        choices=EMAIL_STATES,
+        source="email_state",
+        allow_null=True,
+        help_text="The invite email: `queued` (the worker sends it after the answer), `sent`, "
+        "`failed`, or null (never sent).",
+    )
 
 
 class InviteOutput(serializers.Serializer):
@@ -64,6 +75,24 @@ class InviteOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
+    email_status = serializers.ChoiceField(
+        choices=EMAIL_STATES,
+        source="email_state",
+        allow_null=True,
+        help_text="The invite email: `queued` (waiting for the worker, or for another try "
+        "after a temporary failure), `sent`, `failed` (the tries are spent; `email_error` says "
+        "why), or null (never sent).",
+    )
+    email_error = serializers.SerializerMethodField(
+        help_text="The last delivery error while `queued` (another try is scheduled) or "
+        "`failed`; null otherwise."
+    )
     used_at = serializers.DateTimeField(allow_null=True)
     used_by = serializers.UUIDField(source="used_by_id", allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_email_error(self, invite) -> str | None:
+        if invite.email_state in ("queued", "failed") and invite.last_send_error:
+            return invite.last_send_error
+        return None

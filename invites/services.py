@@ -11,9 +11,11 @@ revoked_at IS NULL``) was considered and rejected: an *expired* invite also matc
 predicate (a predicate cannot use ``now()``), so every re-invitation of an expired address would
 have to rewrite the old row as revoked and lose its real status.
 
-**Email after commit.** ``invite_send`` registers the delivery with ``transaction.on_commit``:
-the invite exists before any email names it, and a failed delivery is logged and reported
-(``SendReport.failed``) while the invite stays pending with ``sent_at`` empty, ready to resend.
+**Email through the job queue.** ``invite_send`` queues one job per invite in the caller's
+transaction (docs/jobs.md): the request answers at once, the worker delivers after the commit
+(never for a rolled-back invite), tries again after a temporary failure (SMTP 4xx, a refused
+connection, a timeout) for over an hour, and records on the invite what became of its email
+(``email_status``: queued, sent, failed with ``last_send_error``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,8 +41,9 @@ from huntaze import metrics
 from huntaze.emails import normalize_email
 from huntaze.exceptions import Conflict, ValidationFailed
 from huntaze.l10n import display_time_zone, display_zone
-from huntaze.logging import scrub
-from invites.models import BetaInvite, InviteStatus
+from invites.models import BetaInvite, EmailStatus, InviteStatus
+from jobs.email import email_error_text
+from jobs.queue import jobs_defer
 
 logger = logging.getLogger("huntaze.invites")
 
@@ -51,6 +54,7 @@ SIGNUP_PATH = "/signup"
 # Distinct emails per bulk issue: each holds an advisory lock until commit, and PostgreSQL's
 # shared lock table is sized for a few thousand (max_locks_per_transaction x connections).
 ISSUE_MANY_MAX = 1000
+SEND_INVITE = "invites.send_invite"  # the job that sends an invite's email (invites/tasks.py)
 
 
 def invite_code_generate() -> str:
@@ -290,109 +294,105 @@ def invite_email_build(*, invite: BetaInvite, connection=None) -> mail.EmailMult
 
 @dataclass
 class SendReport:
-    """What became of an ``invite_send``: filled once the transaction has committed."""
+    """What an ``invite_send`` did: the invites whose email is queued, those skipped."""
 
-    sent: list[BetaInvite] = field(default_factory=list)
-    failed: list[BetaInvite] = field(default_factory=list)
+    queued: list[BetaInvite] = field(default_factory=list)
     skipped: list[BetaInvite] = field(default_factory=list)  # no longer pending
-    done: bool = False
 
 
-SEND_ERROR_MAX = 500  # BetaInvite.last_send_error's length
+@transaction.atomic
+def invite_send(*, invites: Iterable[BetaInvite]) -> SendReport:
+    """Queue the email of each pending invite of ``invites`` (send or resend): the job worker
+    delivers it (``invites.tasks.send_invite``), retrying temporary failures, and records the
+    outcome on the invite (``email_status``, ``sent_at``, ``send_count``, ``last_send_error``).
 
-
-def _send_error_text(exc: Exception) -> str:
-    """What staff see on the invite's page: the exception type and message, credentials
-    scrubbed (an SMTP error can quote the server's answer), cut to the column's length."""
-    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-    return scrub(text)[:SEND_ERROR_MAX]
-
-
-def _record_failure(invites: list[BetaInvite], exc: Exception) -> None:
+    The jobs are inserted in the current transaction (the caller's, or this function's own):
+    none exists if it rolls back, and every one exists once it commits. Invites that are no
+    longer pending are skipped. The answer never waits on the mail server.
+    """
+    given = list(invites)
+    ids = list(dict.fromkeys(invite.pk for invite in given))
+    by_id = {i.pk: i for i in BetaInvite.objects.filter(pk__in=ids)}
+    report = SendReport()
+    for pk in ids:
+        invite = by_id.get(pk)
+        if invite is None:
+            continue
+        (report.queued if invite.status == InviteStatus.PENDING else report.skipped).append(invite)
+    if not report.queued:
+        return report
     now = timezone.now()
-    error = _send_error_text(exc)
-    BetaInvite.objects.filter(pk__in=[i.pk for i in invites]).update(
-        last_send_error=error, last_send_error_at=now, updated_at=now
+    queued_ids = [invite.pk for invite in report.queued]
+    BetaInvite.objects.filter(pk__in=queued_ids).update(
+        email_status=EmailStatus.QUEUED, updated_at=now
     )
-    for invite in invites:
-        invite.last_send_error, invite.last_send_error_at = error, now
+    for invite in [*report.queued, *given]:  # the caller's objects show it too
+        if invite.pk in by_id and by_id[invite.pk] in report.queued:
+            invite.email_status = EmailStatus.QUEUED
+    jobs_defer(SEND_INVITE, [{"invite_id": str(pk)} for pk in queued_ids])
+    count = len(queued_ids)
+    transaction.on_commit(lambda: metrics.invite_event("queued", count))
+    return report
 
 
-def _record_success(invite: BetaInvite) -> None:
+# --- delivery, in the job worker (invites/tasks.py) --------------------------------------------
+
+
+def invite_delivery_claim(*, invite_id: str, job_id: int) -> mail.EmailMultiAlternatives | None:
+    """Take the delivery of a pending invite's email for job ``job_id``: its email, or None
+    when there is nothing to send (sent by another job since, no longer pending).
+
+    One conditional UPDATE: two jobs for one invite (Resend pressed twice) cannot both claim
+    it, and a job run again after its worker died (``job_id`` still holds it) takes it back.
+    """
+    claimed = (
+        BetaInvite.objects.pending()
+        .filter(pk=invite_id)
+        .filter(
+            Q(email_status__in=[EmailStatus.QUEUED, EmailStatus.FAILED])
+            | Q(email_status=EmailStatus.SENDING, send_job_id=job_id)
+        )
+        .update(email_status=EmailStatus.SENDING, send_job_id=job_id, updated_at=timezone.now())
+    )
+    if not claimed:
+        return None
+    return invite_email_build(invite=BetaInvite.objects.get(pk=invite_id))
+
+
+def invite_delivery_done(*, invite_id: str, job_id: int) -> None:
+    """The mail server accepted the invite's email: ``sent_at``, one more ``send_count``."""
     now = timezone.now()
-    BetaInvite.objects.filter(pk=invite.pk).update(
+    BetaInvite.objects.filter(pk=invite_id, send_job_id=job_id).update(
+        email_status=EmailStatus.SENT,
         sent_at=now,
         send_count=F("send_count") + 1,
         last_send_error="",
         last_send_error_at=None,
         updated_at=now,
     )
-    invite.sent_at, invite.send_count = now, invite.send_count + 1
-    invite.last_send_error, invite.last_send_error_at = "", None
 
 
-def _deliver(invite_ids: list, report: SendReport) -> None:
-    by_id = {i.pk: i for i in BetaInvite.objects.filter(pk__in=invite_ids)}
-    invites = [by_id[pk] for pk in invite_ids if pk in by_id]
-    to_send = []
-    for invite in invites:
-        (to_send if invite.status == InviteStatus.PENDING else report.skipped).append(invite)
-    if not to_send:
-        report.done = True
-        return
-    conn = mail.get_connection(fail_silently=False)
-    try:
-        conn.open()
-    except Exception as exc:  # the mail server is down: every email of the batch failed
-        logger.warning(
-            "invite email: mail server unavailable (%s), %d not sent",
-            type(exc).__name__,
-            len(to_send),
-        )
-        _record_failure(to_send, exc)
-        report.failed.extend(to_send)
-        metrics.invite_event("send_failed", len(to_send))
-        report.done = True
-        return
-    try:
-        for invite in to_send:
-            try:
-                if conn.send_messages([invite_email_build(invite=invite, connection=conn)]) != 1:
-                    raise RuntimeError("the backend did not accept the message")
-            except Exception as exc:
-                # The invite id only: never the code (docs/api.md, Configuration: logs), and the address is personal data.
-                logger.warning(
-                    "invite email failed for invite %s (%s)", invite.pk, type(exc).__name__
-                )
-                _record_failure([invite], exc)
-                report.failed.append(invite)
-                metrics.invite_event("send_failed")
-                continue
-            _record_success(invite)
-            report.sent.append(invite)
-            metrics.invite_event("sent")
-    finally:
-        try:
-            conn.close()
-        except Exception:  # closing a broken connection must not hide the report
-            logger.warning("invite email: could not close the mail connection")
-        report.done = True
-
-
-def invite_send(*, invites: Iterable[BetaInvite]) -> SendReport:
-    """Email each pending invite of ``invites`` (send or resend).
-
-    A delivery sets ``sent_at``, adds one to ``send_count`` and clears ``last_send_error``; a
-    failure records ``last_send_error`` (and when) and leaves the rest as it was.
-
-    Delivery runs after the current transaction commits (at once outside a transaction), so
-    the returned report is complete when this is called in autocommit mode (the admin, the
-    command) and fills in later otherwise. Invites that are no longer pending are skipped.
-    """
-    ids = list(dict.fromkeys(invite.pk for invite in invites))
-    report = SendReport()
-    transaction.on_commit(lambda: _deliver(ids, report))
-    return report
+def invite_delivery_failed(
+    *, invite_id: str, job_id: int, error: BaseException, final: bool
+) -> None:
+    """The delivery failed: keep the error for staff; the invite is queued again (another try
+    is scheduled) or, when ``final``, its email has failed (Resend queues it again)."""
+    now = timezone.now()
+    BetaInvite.objects.filter(
+        pk=invite_id, send_job_id=job_id, email_status=EmailStatus.SENDING
+    ).update(
+        email_status=EmailStatus.FAILED if final else EmailStatus.QUEUED,
+        last_send_error=email_error_text(error),
+        last_send_error_at=now,
+        updated_at=now,
+    )
+    # The invite id only: never the code, and the address is personal data.
+    logger.warning(
+        "invite email failed for invite %s (%s)%s",
+        invite_id,
+        type(error).__name__,
+        "" if final else ", will try again",
+    )
 
 
 # --- parsing a pasted list (admin bulk page, create_invites --file) ---------------------------

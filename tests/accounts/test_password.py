@@ -12,12 +12,17 @@ import jwt
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import ApiKey, RefreshToken, User
 from accounts.services.tokens import issued_at_us
+from jobs.models import OutboundEmail
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD
+from tests.queue import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +169,10 @@ def test_password_change_refuses_api_keys(api_client, sam):
 
 
 def reset(client, email):
-    return client.post("/api/auth/password/reset", {"email": email}, format="json")
+    """The reset request, then the jobs it queued (the worker's part: the email, if any)."""
+    response = client.post("/api/auth/password/reset", {"email": email}, format="json")
+    run_jobs()
+    return response
 
 
 def token_from_mail(message) -> str:
@@ -193,6 +201,32 @@ def test_password_reset_is_202_whether_or_not_the_email_exists(api_client, sam, 
     assert unknown.status_code == known.status_code == deleted.status_code == 202
     assert unknown.content == known.content == deleted.content
     assert [m.to for m in mail.outbox] == [["sam@example.test"]]
+
+
+def _reset_statements(client, email: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/auth/password/reset", {"email": email}, format="json")
+    assert response.status_code == 202
+    # The statements without their values (the rate limiter's counters differ by one).
+    return [re.sub(r"'[^']*'|\d+", "?", q["sql"]) for q in queries.captured_queries]
+
+
+def test_password_reset_does_the_same_work_for_a_member_and_a_stranger(api_client, sam):
+    """The request's time cannot tell a member: it runs the same statements for any address —
+    no lookup of the account, one stored request and one job — and the worker alone finds the
+    account (the answer comes before any mail server is contacted)."""
+    api_client.post("/api/auth/password/reset", {"email": "warm@example.test"}, format="json")
+    member = _reset_statements(api_client, "SAM@example.test")
+    stranger = _reset_statements(api_client, "nobody@example.test")
+    assert member == stranger
+    assert not any("accounts_user" in sql or "account_emailaddress" in sql for sql in member)
+    assert sum("procrastinate_defer_jobs" in sql for sql in member) == 1
+    assert mail.outbox == []
+    jobs = ProcrastinateJob.objects.filter(task_name="accounts.send_password_reset")
+    assert jobs.count() == 3 and all(set(job.args) == {"email_id"} for job in jobs)
+    run_jobs()
+    assert [m.to for m in mail.outbox] == [["sam@example.test"]]
+    assert not OutboundEmail.objects.exists()  # the stored requests (and the link) are gone
 
 
 def test_password_reset_full_flow(api_client, sam):

@@ -12,6 +12,7 @@ from huntaze.throttles import rate_for, rate_parse
 from tests.concurrency import run_concurrently
 from tests.conftest import assert_error
 from tests.factories import DEFAULT_PASSWORD
+from tests.queue import run_jobs
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_each_cache")]
 
@@ -159,6 +160,7 @@ def test_password_reset_is_limited_per_email(api_client, make_user):
         REMOTE_ADDR="10.4.1.1",
     )
     assert_throttled(r)
+    run_jobs()
     assert len(mail.outbox) == 3
 
 

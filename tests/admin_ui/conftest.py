@@ -67,6 +67,7 @@ def beta(transactional_db):
             last_send_error="SMTPRecipientsRefused: {'jules.moreau@exemple-inexistant.fr': "
             "(550, b'5.1.1 mailbox unavailable')}",
             last_send_error_at=now - timedelta(hours=2),
+            email_status="failed",
         ),
         "expired": invite(
             "lucas.fontaine@free.fr", sent=40, sends=1, expires_in=timedelta(days=-10)

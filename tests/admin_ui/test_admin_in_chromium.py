@@ -18,6 +18,7 @@ from selenium.webdriver.common.by import By
 
 from invites.models import BetaInvite
 from tests import browser
+from tests.queue import run_jobs
 
 pytestmark = [pytest.mark.slow, browser.needs_browser]
 
@@ -161,8 +162,11 @@ def test_send_button_on_an_invite_page(live_server, beta, staff_session, chromiu
     assert driver.find_element(By.ID, "invite-revoke").is_displayed()
     browser.submit(driver, button)
     message = driver.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
-    assert message == "1 email envoyé."
+    assert message == "1 email en file d'envoi : il part dans un instant."
+    assert driver.find_element(By.ID, "invite-email-queued").is_displayed()
+    run_jobs()  # the worker's part
     assert [m.to for m in mail.outbox] == [["nathan.petit@proton.me"]]
+    driver.refresh()
     assert driver.find_element(By.ID, "invite-send").text == "Renvoyer l'invitation"
     assert "Envoyée 1 fois." in driver.find_element(By.ID, "invite-delivery").text
     invite.refresh_from_db()

@@ -223,5 +223,5 @@ def test_the_extraction_finds_python_and_template_strings():
     assert "Bêta fermée - invitation requise" in msgids  # huntaze/exceptions.py
     assert "Créer les invitations" in msgids  # a template
     assert "Envoyée %(counter)s fois." in msgids  # a blocktranslate with a plural
-    assert "%(n)d email envoyé." in msgids  # an ngettext
+    assert "%(n)d email en file d'envoi : il part dans un instant." in msgids  # an ngettext
     assert len(msgids) > 200

@@ -36,6 +36,7 @@ def test_index_in_french_beta_first_invites_then_users(staff):
         "Abonnements",
         "Accès à l&#x27;API",
         "Connexion",
+        "Tâches de fond",
     ]
     assert models[:2] == ["Invitations bêta", "Utilisateurs"]
     assert "Clés API" in models and "Ai usages" not in models and "Api keys" not in models
@@ -44,7 +45,14 @@ def test_index_in_french_beta_first_invites_then_users(staff):
 def test_index_in_english(staff):
     html, sections, models = _index(staff, "en")
     assert "Huntaze · beta admin" in html
-    assert sections == ["Beta", "Content", "Subscriptions", "API access", "Sign-in"]
+    assert sections == [
+        "Beta",
+        "Content",
+        "Subscriptions",
+        "API access",
+        "Sign-in",
+        "Background jobs",
+    ]
     assert models[:2] == ["Beta invites", "Users"]
     assert {"API keys", "AI usage", "Refresh tokens", "Stripe events"} <= set(models)
 

@@ -96,3 +96,25 @@ def test_incr_keeps_the_expiry_of_the_key():
     assert expires() == before
     with pytest.raises(ValueError):
         cache.incr("never-set")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_add_sweeps_expired_rows_and_never_a_live_counter(monkeypatch):
+    """More live counters than Django's ``MAX_ENTRIES`` (300), whose culling would delete a third
+    of them, and expired rows: an ``add()`` due to sweep deletes the expired rows only."""
+    from huntaze import cache as cache_module
+
+    for i in range(310):
+        assert cache.add(f"live-{i}", i, 3600) is True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO huntaze_cache (cache_key, value, expires) "
+            "SELECT 'expired-' || g, 'x', now() - interval '1 minute' FROM generate_series(1, 50) g"
+        )
+    monkeypatch.setattr(cache_module, "_next_sweep", 0.0)
+    assert cache.add("one-more", 1, 60) is True
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM huntaze_cache WHERE cache_key LIKE 'expired-%%'")
+        assert cursor.fetchone()[0] == 0
+    assert [cache.get(f"live-{i}") for i in range(310)] == list(range(310))

@@ -4,7 +4,8 @@ Every ``import`` of every module of the project's apps is parsed (module level a
 functions alike), and each edge from one app to another must be one the layers allow:
 
 - ``huntaze`` (the wiring) imports no app;
-- ``accounts`` (identity) imports ``huntaze`` only;
+- ``jobs`` (the job queue, plumbing like the wiring) imports ``huntaze`` only;
+- ``accounts`` (identity) imports ``huntaze`` and ``jobs`` only;
 - ``invites``, ``billing`` and ``content`` import ``accounts`` and ``huntaze``, not each other;
 - the apps on top (``members``, ``dashboard``, ``legacy``, ``demo``) import the apps below them,
   never each other, and nothing below imports them.
@@ -23,8 +24,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-BOTTOM = {"huntaze": set(), "accounts": {"huntaze"}}
-DOMAIN = {app: {"accounts", "huntaze"} for app in ("invites", "billing", "content")}
+# ``jobs`` (the queue) is plumbing every app may use, like ``huntaze``.
+BOTTOM = {"huntaze": set(), "jobs": {"huntaze"}, "accounts": {"huntaze", "jobs"}}
+DOMAIN = {app: {"accounts", "huntaze", "jobs"} for app in ("invites", "billing", "content")}
 BELOW_TOP = set(BOTTOM) | set(DOMAIN)
 TOP = {app: BELOW_TOP for app in ("members", "dashboard", "legacy", "demo")}
 ALLOWED: dict[str, set[str]] = {**BOTTOM, **DOMAIN, **TOP}

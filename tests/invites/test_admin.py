@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from invites.models import BetaInvite
+from invites.services import invite_send
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +158,7 @@ def test_bulk_page_with_nothing_valid_creates_nothing(staff):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_bulk_page_can_send_the_new_invites(client, make_admin, make_invite):
+def test_bulk_page_can_send_the_new_invites(client, make_admin, make_invite, run_jobs):
     client.force_login(make_admin())
     make_invite(email="already@example.test", sent_at=timezone.now())
     response = client.post(
@@ -166,22 +167,28 @@ def test_bulk_page_can_send_the_new_invites(client, make_admin, make_invite):
         follow=True,
     )
     assert response.status_code == 200
+    assert "1 email en file d&#x27;envoi" in response.content.decode()
+    assert mail.outbox == []  # the page answered before any delivery
+    run_jobs()
     assert [m.to for m in mail.outbox] == [["s1@example.test"]]
     assert BetaInvite.objects.get(email="s1@example.test").sent_at is not None
-    assert "1 email envoyé." in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_send_action_sends_pending_and_reports_the_rest(client, make_admin, make_invite, make_user):
+def test_send_action_queues_pending_and_reports_the_rest(
+    client, make_admin, make_invite, make_user, run_jobs
+):
     client.force_login(make_admin())
     pending = make_invite(email="p@example.test")
     resend = make_invite(email="r@example.test", sent_at=timezone.now() - timedelta(days=3))
     revoked = make_invite(email="x@example.test", revoked_at=timezone.now())
     response = action(client, "send_invites", [pending, resend, revoked], follow=True)
     assert response.status_code == 200
-    assert sorted(m.to[0] for m in mail.outbox) == ["p@example.test", "r@example.test"]
     html = response.content.decode()
-    assert "2 emails envoyés." in html and "1 invitation ignorée" in html
+    assert "2 emails en file d&#x27;envoi" in html and "1 invitation ignorée" in html
+    assert html.count('class="invite-email-queued"') == 2  # the list shows them queued
+    run_jobs()
+    assert sorted(m.to[0] for m in mail.outbox) == ["p@example.test", "r@example.test"]
     pending.refresh_from_db()
     resend.refresh_from_db()
     assert pending.sent_at is not None
@@ -189,18 +196,27 @@ def test_send_action_sends_pending_and_reports_the_rest(client, make_admin, make
 
 
 @pytest.mark.django_db(transaction=True)
-def test_send_action_reports_a_failure_and_keeps_the_invite(
-    client, make_admin, make_invite, mail_server_down
+def test_a_failing_send_shows_queued_then_failed_with_its_error_and_keeps_the_invite(
+    client, make_admin, make_invite, mail_server_down, settings, run_jobs
 ):
     client.force_login(make_admin())
     invite = make_invite()
-    response = action(client, "send_invites", [invite], follow=True)
-    assert "1 envoi en échec" in response.content.decode()
+    action(client, "send_invites", [invite], follow=True)
+    run_jobs()  # the mail server is down: another try is scheduled
     invite.refresh_from_db()
-    assert invite.sent_at is None and invite.status == "pending"
-    assert invite.send_count == 0
+    assert invite.email_state == "queued" and invite.sent_at is None
     assert invite.last_send_error.startswith("ConnectionRefusedError")
-    assert invite.last_send_error_at is not None
+    html = client.get(CHANGELIST).content.decode()
+    assert 'class="invite-email-queued"' in html and "nouvel essai" in html
+
+    settings.EMAIL_RETRY_DELAYS = []  # the tries are spent: the next failure is final
+    invite_send(invites=[invite])
+    run_jobs()
+    invite.refresh_from_db()
+    assert invite.email_state == "failed" and invite.status == "pending"
+    assert invite.send_count == 0 and invite.last_send_error_at is not None
+    html = client.get(CHANGELIST).content.decode()
+    assert 'class="invite-email-failed"' in html and "ConnectionRefusedError" in html
 
 
 def test_revoke_action_asks_first_then_revokes(staff, invites):

@@ -40,7 +40,11 @@ def mixed(make_invite, make_user):
     return [
         make_invite(email="a1@brand.test"),  # pending, never sent
         make_invite(email="a2@brand.test", sent_at=now, send_count=2),  # pending, sent twice
-        make_invite(email="a3@brand.test", last_send_error="SMTPRecipientsRefused: 550"),
+        make_invite(
+            email="a3@brand.test",
+            last_send_error="SMTPRecipientsRefused: 550",
+            email_status="failed",
+        ),
         make_invite(email="a4@brand.test", used_at=now, used_by=make_user(), sent_at=now),
         make_invite(email="b1@other.test", expires_in=timedelta(seconds=-1)),
         make_invite(email="b2@other.test", revoked_at=now),
@@ -95,40 +99,47 @@ def test_list_shows_deliveries_failures_and_never_sent(staff, mixed):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_send_button_sends_and_counts_then_offers_resend(client, make_admin, make_invite):
+def test_send_button_queues_then_offers_resend_once_sent(client, make_admin, make_invite, run_jobs):
     client.force_login(make_admin())
     invite = make_invite(email="one@example.test")
     page = client.get(_page(invite)).content.decode()
     assert 'id="invite-send"' in page and "Envoyer l'invitation" in page
     response = client.post(reverse("admin:invites_betainvite_send", args=[invite.pk]), follow=True)
     assert response.redirect_chain[-1][0] == _page(invite)
-    assert "1 email envoyé." in response.content.decode()
+    html = response.content.decode()
+    assert "1 email en file d&#x27;envoi" in html and 'id="invite-email-queued"' in html
+    assert mail.outbox == []
+    run_jobs()
     assert [m.to for m in mail.outbox] == [["one@example.test"]]
     invite.refresh_from_db()
     assert invite.send_count == 1 and invite.sent_at is not None
-    html = response.content.decode()
+    html = client.get(_page(invite)).content.decode()
     assert "Renvoyer l'invitation" in html and "Envoyée 1 fois." in html
+    assert 'id="invite-email-queued"' not in html
     client.post(reverse("admin:invites_betainvite_send", args=[invite.pk]))
+    run_jobs()
     invite.refresh_from_db()
     assert invite.send_count == 2 and len(mail.outbox) == 2
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_delivery_is_shown_on_the_invite_page_until_a_resend_works(
-    client, make_admin, make_invite, settings
+    client, make_admin, make_invite, settings, run_jobs
 ):
     client.force_login(make_admin())
     invite = make_invite(email="nobody@rejected.test")
     settings.EMAIL_BACKEND = "tests.invites.mail_backends.RejectingBackend"
-    response = client.post(reverse("admin:invites_betainvite_send", args=[invite.pk]), follow=True)
-    html = response.content.decode()
-    assert "L&#x27;envoi a échoué" in html
+    client.post(reverse("admin:invites_betainvite_send", args=[invite.pk]))
+    run_jobs()  # a 550 answer: failed at once
+    html = client.get(_page(invite)).content.decode()
     assert re.search(r'id="invite-delivery-error">SMTPRecipientsRefused: .*550', html)
+    assert re.search(r'id="invite-email-state">[^<]*chec', html)
     invite.refresh_from_db()
     assert invite.send_count == 0 and invite.sent_at is None and invite.last_send_error_at
     # The address is corrected at the mail server's end; a resend works and clears the error.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     client.post(reverse("admin:invites_betainvite_send", args=[invite.pk]))
+    run_jobs()
     invite.refresh_from_db()
     assert invite.send_count == 1 and invite.last_send_error == ""
     assert invite.last_send_error_at is None

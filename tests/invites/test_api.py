@@ -191,7 +191,8 @@ def test_create_answers_one_result_per_email_in_order(staff, make_invite):
         "new@example.test",
         "z@example.test",
     ]
-    assert set(results[0]) == {"id", "email", "code", "status", "expires_at"}
+    assert set(results[0]) == {"id", "email", "code", "status", "expires_at", "email_status"}
+    assert {r["email_status"] for r in results} == {None}  # sending is opt-in
     assert results[1]["id"] == str(existing.pk) and results[1]["code"] == existing.code
     assert results[0]["id"] == results[2]["id"]
     assert all(r["status"] == "pending" for r in results)
@@ -226,16 +227,36 @@ def test_create_validates_and_writes_nothing_on_error(staff, body, field):
     assert not BetaInvite.objects.exists()
 
 
-def test_create_with_send_emails_each_invite_once(staff, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(
-            LIST,
-            {"emails": ["s1@example.test", "S1@example.test", "s2@example.test"], "send": True},
-            format="json",
-        )
+def test_create_with_send_queues_the_emails_and_answers_before_delivery(staff, run_jobs):
+    response = staff.post(
+        LIST, {"emails": ["s1@example.test", "s2@example.test"], "send": True}, format="json"
+    )
     assert response.status_code == 201
+    assert [r["email_status"] for r in response.json()["results"]] == ["queued", "queued"]
+    assert mail.outbox == []  # the answer came before any delivery
+    listed = {r["email"]: r for r in staff.get(LIST).json()["results"]}
+    assert listed["s1@example.test"]["email_status"] == "queued"
+    assert listed["s1@example.test"]["email_error"] is None
+
+    run_jobs()
+
     assert sorted(m.to[0] for m in mail.outbox) == ["s1@example.test", "s2@example.test"]
     assert not BetaInvite.objects.filter(sent_at__isnull=True).exists()
+    listed = {r["email"]: r for r in staff.get(LIST).json()["results"]}
+    assert listed["s2@example.test"]["email_status"] == "sent"
+
+
+def test_the_list_shows_a_failed_email_with_its_error(staff, make_invite):
+    make_invite(
+        email="f@example.test", email_status="failed", last_send_error="SMTPDataError: 554 no"
+    )
+    make_invite(email="r@example.test", email_status="sending", last_send_error="timed out")
+    listed = {r["email"]: r for r in staff.get(LIST).json()["results"]}
+    assert listed["f@example.test"]["email_status"] == "failed"
+    assert listed["f@example.test"]["email_error"] == "SMTPDataError: 554 no"
+    # Being sent, and tried again after a temporary error: still "queued", with that error.
+    assert listed["r@example.test"]["email_status"] == "queued"
+    assert listed["r@example.test"]["email_error"] == "timed out"
 
 
 # --- DELETE /api/invites/{id} -------------------------------------------------------------

@@ -8,11 +8,14 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from huntaze.exceptions import Conflict, ValidationFailed
 from invites.models import BetaInvite
 from invites.services import (
     invite_code_generate,
+    invite_delivery_claim,
+    invite_delivery_done,
     invite_email_build,
     invite_emails_parse,
     invite_is_valid,
@@ -23,6 +26,7 @@ from invites.services import (
     invite_revoke_many,
     invite_send,
 )
+from jobs.models import JobError, JobOutcomeCount
 from tests.concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db
@@ -182,15 +186,25 @@ def test_parse_pasted_list_reports_bad_lines_with_numbers():
 # --- the email --------------------------------------------------------------------------
 
 
-def test_send_emails_the_code_and_a_signup_link_after_commit(
-    make_invite, settings, django_capture_on_commit_callbacks
+def _jobs(task: str = "invites.send_invite") -> list[ProcrastinateJob]:
+    return list(ProcrastinateJob.objects.filter(task_name=task).order_by("id"))
+
+
+def test_send_queues_a_job_and_the_worker_emails_the_code_and_a_signup_link(
+    make_invite, settings, run_jobs
 ):
     settings.FRONTEND_URL = "https://app.huntaze.test"
     invite = make_invite(email="first+tag@example.test")
-    with django_capture_on_commit_callbacks(execute=True):
-        report = invite_send(invites=[invite])
-        assert mail.outbox == [] and not report.done  # nothing leaves before the commit
-    assert report.done and report.sent == [invite] and not report.failed
+    report = invite_send(invites=[invite])
+    assert report.queued == [invite] and report.skipped == []
+    assert mail.outbox == []  # the request never waits on the mail server
+    [job] = _jobs()
+    assert job.args == {"invite_id": str(invite.pk)}  # an id only: no address, no code
+    invite.refresh_from_db()
+    assert invite.email_state == "queued" and invite.sent_at is None
+
+    run_jobs()
+
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["first+tag@example.test"]
@@ -203,72 +217,130 @@ def test_send_emails_the_code_and_a_signup_link_after_commit(
     assert query == {"code": [invite.code], "email": ["first+tag@example.test"]}
     assert "https://app.huntaze.test/signup?code=" in html
     invite.refresh_from_db()
-    assert invite.sent_at is not None
+    assert invite.sent_at is not None and invite.send_count == 1
+    assert invite.email_state == "sent"
+    assert ProcrastinateJob.objects.get(pk=job.pk).status == "succeeded"
 
 
-def test_no_email_when_the_transaction_rolls_back(make_invite, django_capture_on_commit_callbacks):
+def test_no_job_and_no_email_when_the_transaction_rolls_back(make_invite, run_jobs):
     invite = make_invite()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        try:
-            with transaction.atomic():
-                invite_send(invites=[invite])
-                raise RuntimeError("rollback")
-        except RuntimeError:
-            pass
-    assert callbacks == [] and mail.outbox == []
+    with pytest.raises(RuntimeError), transaction.atomic():
+        invite_send(invites=[invite])
+        assert len(_jobs()) == 1
+        raise RuntimeError("rollback")
+    assert _jobs() == []
+    run_jobs()
+    assert mail.outbox == []
+    invite.refresh_from_db()
+    assert invite.email_state is None
 
 
-def test_send_skips_invites_that_are_not_pending(
-    make_invite, make_user, django_capture_on_commit_callbacks
-):
+def test_send_skips_invites_that_are_not_pending(make_invite, make_user, run_jobs):
     pending = make_invite()
     revoked = make_invite(revoked_at=timezone.now())
     used = make_invite(used_at=timezone.now(), used_by=make_user())
-    with django_capture_on_commit_callbacks(execute=True):
-        report = invite_send(invites=[pending, revoked, used])
-    assert report.sent == [pending]
+    report = invite_send(invites=[pending, revoked, used])
+    assert report.queued == [pending]
     assert {i.pk for i in report.skipped} == {revoked.pk, used.pk}
+    run_jobs()
     assert [m.to for m in mail.outbox] == [[pending.email]]
 
 
-def test_a_send_to_a_down_mail_server_is_reported_and_keeps_the_invite(
-    make_invite, mail_server_down, django_capture_on_commit_callbacks
+def test_an_invite_revoked_while_queued_is_not_sent(make_invite, run_jobs):
+    invite = make_invite()
+    invite_send(invites=[invite])
+    invite_revoke(invite=invite)
+    run_jobs()
+    assert mail.outbox == []
+    assert ProcrastinateJob.objects.get().status == "succeeded"  # nothing left to do
+
+
+def test_a_down_mail_server_is_tried_again_later_and_keeps_the_invite(
+    make_invite, mail_server_down, run_jobs
 ):
     invite = make_invite()
-    with django_capture_on_commit_callbacks(execute=True):
-        report = invite_send(invites=[invite])
-    assert report.done and report.failed == [invite] and report.sent == []
+    invite_send(invites=[invite])
+    run_jobs()
     invite.refresh_from_db()
     assert invite.sent_at is None and invite.status == "pending"
+    assert invite.email_state == "queued"  # another try is scheduled
+    assert invite.last_send_error.startswith("ConnectionRefusedError")
+    [job] = _jobs()
+    assert job.status == "todo" and job.attempts == 1
+    first_delay = settings_delays()[0]
+    assert timezone.now() < job.scheduled_at <= timezone.now() + timedelta(seconds=first_delay)
+    assert JobOutcomeCount.objects.get(task_name="invites.send_invite").outcome == "retried"
 
 
-def test_a_refused_recipient_fails_alone(
-    make_invite, mail_rejects_some, django_capture_on_commit_callbacks
-):
+def test_a_refused_recipient_fails_at_once_and_alone(make_invite, mail_rejects_some, run_jobs):
     good = make_invite(email="good@example.test")
     bad = make_invite(email="bad@rejected.test")
-    with django_capture_on_commit_callbacks(execute=True):
-        report = invite_send(invites=[bad, good])
-    assert report.sent == [good] and report.failed == [bad]
+    invite_send(invites=[bad, good])
+    run_jobs()
     good.refresh_from_db()
     bad.refresh_from_db()
-    assert good.sent_at is not None and bad.sent_at is None
+    assert good.sent_at is not None and good.email_state == "sent"
+    assert bad.sent_at is None and bad.email_state == "failed"  # a 5xx answer: no retry
+    assert "550" in bad.last_send_error
+    failed = ProcrastinateJob.objects.get(args={"invite_id": str(bad.pk)})
+    assert failed.status == "failed" and "550" in JobError.objects.get(job=failed).error
 
 
-def test_resend_sends_again_and_skips_a_closed_invite(
-    make_invite, django_capture_on_commit_callbacks
+def test_temporary_failures_fail_the_invite_once_the_tries_are_spent(
+    make_invite, mail_server_down, settings, run_jobs
 ):
-    invite = make_invite(sent_at=timezone.now() - timedelta(days=2))
-    before = invite.sent_at
-    with django_capture_on_commit_callbacks(execute=True):
-        invite_send(invites=[invite])
+    settings.EMAIL_RETRY_DELAYS = []  # no try left after the first
+    invite = make_invite()
+    invite_send(invites=[invite])
+    run_jobs()
     invite.refresh_from_db()
-    assert len(mail.outbox) == 1 and invite.sent_at > before
+    assert invite.email_state == "failed" and "ConnectionRefused" in invite.last_send_error
+    assert _jobs()[0].status == "failed"
+
+
+def test_resend_sends_again_and_skips_a_closed_invite(make_invite, run_jobs):
+    invite = make_invite(sent_at=timezone.now() - timedelta(days=2), send_count=1)
+    before = invite.sent_at
+    invite_send(invites=[invite])
+    run_jobs()
+    invite.refresh_from_db()
+    assert len(mail.outbox) == 1 and invite.sent_at > before and invite.send_count == 2
     revoked = make_invite(revoked_at=timezone.now())
-    with django_capture_on_commit_callbacks(execute=True):
-        invite_send(invites=[revoked])
+    invite_send(invites=[revoked])
+    run_jobs()
     revoked.refresh_from_db()
     assert len(mail.outbox) == 1 and revoked.sent_at is None
+
+
+def test_resend_pressed_twice_before_the_worker_runs_sends_one_email(make_invite, run_jobs):
+    invite = make_invite()
+    invite_send(invites=[invite])
+    invite_send(invites=[invite])
+    assert len(_jobs()) == 2
+    run_jobs()
+    assert len(mail.outbox) == 1
+    invite.refresh_from_db()
+    assert invite.send_count == 1 and invite.email_state == "sent"
+
+
+def test_a_delivery_is_claimed_by_one_job_and_taken_back_only_by_it(make_invite):
+    """The claim behind "a job run twice never sends twice": another job finds nothing to send
+    while one holds the delivery, the holder (run again after its worker died) takes it back,
+    and once sent nobody sends it again."""
+    invite = make_invite()
+    invite_send(invites=[invite])
+    assert invite_delivery_claim(invite_id=invite.pk, job_id=1) is not None
+    assert invite_delivery_claim(invite_id=invite.pk, job_id=2) is None
+    assert invite_delivery_claim(invite_id=invite.pk, job_id=1) is not None
+    invite_delivery_done(invite_id=invite.pk, job_id=1)
+    assert invite_delivery_claim(invite_id=invite.pk, job_id=1) is None
+    assert invite_delivery_claim(invite_id=invite.pk, job_id=2) is None
+
+
+def settings_delays() -> list[int]:
+    from django.conf import settings
+
+    return settings.EMAIL_RETRY_DELAYS
 
 
 # --- races --------------------------------------------------------------------------------

@@ -49,6 +49,10 @@ def test_profile_keeps_name_avatar_plan_role_and_dates(prisma):
     assert r.status_code == 202
     from django.core import mail
 
+    from tests.queue import run_jobs
+
+    run_jobs()
+
     assert [m.to for m in mail.outbox] == [["ann.creator@example.com"]]
 
 

@@ -98,23 +98,21 @@ def test_health_probes_are_not_logged(api_client, json_logs):
 def test_other_records_written_during_a_request_carry_its_request_id(
     api_client, json_logs, settings, user
 ):
-    # A mail server that is down: the reset answers 202 and logs the failure (huntaze.accounts).
-    from tests.servers import free_port
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    # A webhook with a bad signature: a 400, and billing logs why (huntaze.billing).
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_request_log_test"
     response = api_client.post(
-        "/api/auth/password/reset",
-        {"email": user.email},
-        format="json",
+        "/api/billing/webhook",
+        data=b'{"id": "evt_1"}',
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE="t=1,v1=bad",
         HTTP_X_REQUEST_ID="req-abc-123",
     )
-    assert response.status_code == 202
+    assert response.status_code == 400
     lines = json_logs.lines()
     request_line = json_logs.by_logger("huntaze.request")[0]
-    assert request_line["status"] == 202
+    assert request_line["status"] == 400
     others = [line for line in lines if line["logger"] != "huntaze.request"]
-    assert any(line["logger"] == "huntaze.accounts" for line in others)
+    assert any(line["logger"] == "huntaze.billing" for line in others)
     assert all(line.get("request_id") == "req-abc-123" for line in others)
     assert user.email not in json.dumps(lines)
 

@@ -117,12 +117,12 @@ def test_rate_limit_refusals_by_scope(api_client, settings):
     assert sample("huntaze_rate_limited_total", scope="signin_ip") == before + 2
 
 
-def test_invites_issued_sent_and_redeemed(
+def test_invites_issued_queued_and_redeemed(
     make_admin, auth_client, api_client, django_capture_on_commit_callbacks
 ):
     admin = auth_client(make_admin())
-    issued, sent, redeemed = (
-        sample("huntaze_invites_total", event=e) for e in ("issued", "sent", "redeemed")
+    issued, queued, redeemed = (
+        sample("huntaze_invites_total", event=e) for e in ("issued", "queued", "redeemed")
     )
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.post(
@@ -148,7 +148,7 @@ def test_invites_issued_sent_and_redeemed(
         )
     assert signup.status_code == 201
     assert sample("huntaze_invites_total", event="issued") == issued + 2
-    assert sample("huntaze_invites_total", event="sent") == sent + 1
+    assert sample("huntaze_invites_total", event="queued") == queued + 1
     assert sample("huntaze_invites_total", event="redeemed") == redeemed + 1
     assert User.objects.filter(email="m1@example.test").exists()
 

@@ -1,7 +1,8 @@
-"""The gevent workers' psycopg pool (huntaze/pool.py, huntaze/postgresql/): a connection lent
-within the last second is lent again without a check, an idle one is checked (a connection
-PostgreSQL dropped is replaced before a request gets it), and a pool whose database comes back
-is serving again within about a second, not after psycopg_pool's doubling back-off."""
+"""The gevent workers' database pool (``database_settings`` with ``DATABASE_POOL_MAX_SIZE``, the
+``huntaze.postgresql`` backend): every connection is checked before a request gets it, and the
+dead ones are skipped at once, so a worker whose every pooled connection PostgreSQL dropped (a
+restart) serves its next request; a pool whose database comes back lends a connection within
+about a second."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ import contextlib
 import socket
 import threading
 import time
+from urllib.parse import quote
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from psycopg.conninfo import make_conninfo
-from psycopg_pool import ConnectionPool
 
-from huntaze.pool import CHECK_SKIP_SECONDS, pool_connection_check
 from huntaze.postgresql.base import DatabaseWrapper
-from tests.servers import free_port, server_params
+from huntaze.settings.base import database_settings
+from tests.servers import database_url, free_port, server_params
+
+pytestmark = pytest.mark.django_db
 
 
 class _Forwarder:
@@ -31,6 +34,7 @@ class _Forwarder:
     def __init__(self, port: int, server: dict) -> None:
         self.server_params = server
         self.listener = socket.create_server(("127.0.0.1", port))
+        self.opened = time.monotonic()
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -69,76 +73,107 @@ class _Forwarder:
         self.listener.close()
 
 
-def _conninfo(*, forwarder_port: int | None = None) -> str:
-    """libpq keywords for the test database: on its own server, or through a forwarder on
-    ``forwarder_port`` (loopback TCP)."""
-    params = {**server_params(), "dbname": connection.settings_dict["NAME"], "connect_timeout": 2}
-    if forwarder_port is not None:
-        params.update(host="127.0.0.1", port=forwarder_port)
-    return make_conninfo(**params)
+def _worker_connection(url: str, monkeypatch, *, max_size: int) -> DatabaseWrapper:
+    """A Django connection to ``url`` set up exactly as a gevent worker's: the settings' own
+    ``database_settings`` with ``DATABASE_POOL_MAX_SIZE``. It takes the test connection's alias
+    (Django's ``connection_created`` receivers look the connection up by alias, and the test
+    allows only that one); its pool is its own (the test connection has none)."""
+    monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", str(max_size))
+    db = database_settings(url)
+    assert db["ENGINE"] == "huntaze.postgresql" and "pool" in db["OPTIONS"]
+    assert connection.pool is None
+    return DatabaseWrapper({**connection.settings_dict, **db}, alias=connection.alias)
 
 
-def test_the_backend_gives_its_pool_the_lent_recently_check():
-    settings_dict = {
-        **connection.settings_dict,
-        "ENGINE": "huntaze.postgresql",
-        "CONN_MAX_AGE": 0,
-        "OPTIONS": {**connection.settings_dict["OPTIONS"], "pool": {"min_size": 1, "max_size": 2}},
-    }
-    wrapper = DatabaseWrapper(settings_dict, alias="pool_check_test")
+def _terminate(pids: list[int]) -> None:
+    params = {**server_params(), "dbname": connection.settings_dict["NAME"]}
+    with psycopg.connect(make_conninfo(**params), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [pids])
+        for _ in range(50):  # gone from pg_stat_activity: their sockets are closed
+            alive = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids]
+            ).fetchone()[0]
+            if not alive:
+                return
+            time.sleep(0.05)
+
+
+def _one_request(wrapper: DatabaseWrapper) -> int:
+    """What a request does with its connection: take one from the pool, query, give it back.
+    The backend pid that served it."""
     try:
-        assert wrapper.pool._check is pool_connection_check
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+    finally:
+        wrapper.close()
+
+
+def test_a_worker_whose_every_connection_was_dropped_serves_its_next_request(monkeypatch):
+    """After a restart every connection in the pool is dead. The next request still succeeds
+    within the pool's 2 s timeout: each dead one fails its check and is skipped at once. (The
+    pool's own check sleeps 1 s after a failed one before trying the next: with four dead
+    connections the request ran out of its timeout, a 503 while PostgreSQL was serving.)"""
+    wrapper = _worker_connection(database_url(), monkeypatch, max_size=4)
+    try:
+        pool = wrapper.pool
+        pool.open(wait=True)
+        lent = [pool.getconn(timeout=5) for _ in range(4)]  # a burst opened all four
+        pids = [conn.info.backend_pid for conn in lent]
+        for conn in lent:
+            pool.putconn(conn)
+        _terminate(pids)
+
+        assert _one_request(wrapper) not in pids
+        # The dead ones were replaced: the next requests are served too.
+        assert {_one_request(wrapper) for _ in range(8)}.isdisjoint(pids)
     finally:
         wrapper.close_pool()
 
 
-def _terminate(pid: int) -> None:
-    with psycopg.connect(_conninfo(), autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-    time.sleep(0.1)
-
-
-def test_a_connection_lent_within_a_second_is_not_checked_and_an_idle_one_is():
-    pool = ConnectionPool(
-        _conninfo(), min_size=1, max_size=1, check=pool_connection_check, open=True
-    )
+def test_every_lend_is_checked_even_right_after_the_last_one(monkeypatch):
+    """A connection PostgreSQL dropped a moment after its last use is not lent either (the
+    shortcut this replaces skipped the check for a connection lent within the last second)."""
+    wrapper = _worker_connection(database_url(), monkeypatch, max_size=1)
     try:
-        with pool.connection(timeout=5) as conn:
-            pid = conn.info.backend_pid
-        # Dropped right after its last use: lent again as it is (no round trip), so the
-        # request using it fails (a 503 in the app), and the pool replaces it.
-        _terminate(pid)
-        with pytest.raises(psycopg.OperationalError), pool.connection(timeout=5) as conn:
-            conn.execute("SELECT 1")
-        with pool.connection(timeout=5) as conn:
-            pid = conn.info.backend_pid
-            assert conn.execute("SELECT 1").fetchone() == (1,)
-        # Dropped and idle past the window: the check finds it and a fresh one is lent.
-        _terminate(pid)
-        time.sleep(CHECK_SKIP_SECONDS + 0.1)
-        with pool.connection(timeout=5) as conn:
-            assert conn.info.backend_pid != pid
-            assert conn.execute("SELECT 1").fetchone() == (1,)
+        pid = _one_request(wrapper)
+        _terminate([pid])
+        assert _one_request(wrapper) != pid
     finally:
-        pool.close(timeout=1)
+        wrapper.close_pool()
 
 
-def test_a_pool_reconnects_within_a_second_of_the_database_coming_back():
+def test_a_pool_lends_within_a_second_of_the_database_coming_back(monkeypatch):
+    """Requests keep arriving while the database is away (each a 503 after the pool's 2 s
+    timeout); it comes back after 5 s and a request is served within 1.6 s. With psycopg_pool's
+    default reconnection (a 5-minute ``reconnect_timeout``, attempts 1, 2, 4… s apart) the next
+    attempt after 5 s came at about 7 s; ``database_settings`` gives up a failed attempt after
+    2 s, and the next request that waits starts a new one at once."""
     port = free_port()
-    pool = ConnectionPool(_conninfo(forwarder_port=port), min_size=1, max_size=1, open=False)
-    pool.open(wait=False)
-    forwarder = None
+    params = server_params()
+    auth = quote(params["user"], safe="")
+    if params.get("password"):
+        auth += ":" + quote(params["password"], safe="")
+    url = f"postgres://{auth}@127.0.0.1:{port}/{connection.settings_dict['NAME']}"
+    wrapper = _worker_connection(url, monkeypatch, max_size=4)
+    forwarders: list[_Forwarder] = []
+    back = threading.Timer(5, lambda: forwarders.append(_Forwarder(port, params)))
     try:
-        # Down for 3.5 s: the pool has failed at 0 s and retried. With the library's default
-        # back-off its attempts come at about 1, 3 and 7 s, so it would still be waiting when
-        # the database comes back at 3.5 s; at a steady 1 s pace it connects by about 4.6 s.
-        time.sleep(3.5)
-        forwarder = _Forwarder(port, server_params())
-        back = time.monotonic()
-        with pool.connection(timeout=2.0) as conn:
-            assert conn.execute("SELECT 1").fetchone() == (1,)
-        assert time.monotonic() - back < 1.6
+        back.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                _one_request(wrapper)
+            except OperationalError:
+                continue
+            served = time.monotonic()
+            break
+        else:
+            pytest.fail("no request served within 15 s of the database coming back")
+        assert forwarders, "served while the database was away"
+        assert served - forwarders[0].opened < 1.6, served - forwarders[0].opened
     finally:
-        pool.close(timeout=1)
-        if forwarder is not None:
+        back.cancel()
+        wrapper.close_pool()
+        for forwarder in forwarders:
             forwarder.close()

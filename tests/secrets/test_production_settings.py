@@ -20,6 +20,7 @@ from django.db import connection
 db = settings.DATABASES["default"]
 print("OPTIONS " + json.dumps(db["OPTIONS"]))
 print("CONN " + json.dumps([db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"]]))
+print("ENGINE " + db["ENGINE"])
 try:
     connection.ensure_connection()
     print("CONNECTED")
@@ -69,10 +70,15 @@ def test_persistent_connections_with_health_checks():
 @pytest.mark.slow
 def test_pooled_connections_when_gunicorn_sizes_the_pool():
     """gevent workers (gunicorn.conf.py sets DATABASE_POOL_MAX_SIZE): Django's psycopg pool,
-    no persistent connections, a short wait for a connection, the pool's check on lend."""
+    no persistent connections, a short wait for a connection, a failed connection attempt given
+    up after 2 s, and the check on lend made by the huntaze.postgresql backend (the pool's own
+    check, CONN_HEALTH_CHECKS, off: it sleeps after a failed check)."""
     env_out = _shell(TEST_DATABASE_URL, DATABASE_POOL_MAX_SIZE="4")
-    assert "CONN [0, true]" in env_out
-    assert '"pool": {"min_size": 1, "max_size": 4, "timeout": 2.0, "max_idle": 300}' in env_out
+    assert "CONN [0, false]" in env_out and "ENGINE huntaze.postgresql" in env_out
+    assert (
+        '"pool": {"min_size": 1, "max_size": 4, "timeout": 2.0, "max_idle": 300, '
+        '"reconnect_timeout": 2.0}'
+    ) in env_out
     assert "CONNECTED" in env_out
 
 
@@ -105,26 +111,28 @@ class _Server:
 
 
 @pytest.mark.parametrize(
-    ("web_concurrency", "workers"), [("1", 1), ("2", 2), ("4", 4), ("8", 8), ("64", 8)]
+    ("web_concurrency", "workers"), [("1", 1), ("2", 2), ("4", 4), ("6", 6), ("64", 6)]
 )
-def test_the_web_workers_hold_at_most_8_of_the_10_connections(
+def test_the_web_workers_hold_at_most_6_of_the_10_connections(
     monkeypatch, web_concurrency, workers
 ):
-    """gevent workers, each with a pool of (10 - 2) // workers connections: with the 2 kept for
-    the commands run beside them (release, purges), an instance never holds more than 10."""
+    """gevent workers, each with a pool of (10 - 2 - 2) // workers connections: with the 2 of
+    the job worker (the Procfile's worker: line) and the 2 kept for the commands run beside them
+    (release), an instance never holds more than 10."""
     config = _gunicorn_config(monkeypatch, web_concurrency)
     assert config["workers"] == workers
     assert config["worker_class"] == "huntaze.gunicorn_worker.GeventWorker"
     assert 0 < config["worker_connections"] <= 1000
     config["on_starting"](_Server("gevent", workers))
     pool = int(os.environ["DATABASE_POOL_MAX_SIZE"])
-    assert pool >= 1 and workers * pool + config["RESERVED_FOR_COMMANDS"] <= 10
-    assert pool == {1: 8, 2: 4, 4: 2, 8: 1}[workers]
+    reserved = config["RESERVED_FOR_COMMANDS"] + config["JOB_WORKER_CONNECTIONS"]
+    assert pool >= 1 and workers * pool + reserved <= 10
+    assert pool == {1: 6, 2: 3, 4: 1, 6: 1}[workers]
 
 
 @pytest.mark.parametrize(
     ("worker_class", "expected"),
-    [("sync", "0"), ("gthread", "4"), ("gunicorn.workers.ggevent.GeventWorker", "4")],
+    [("sync", "0"), ("gthread", "3"), ("gunicorn.workers.ggevent.GeventWorker", "3")],
 )
 def test_the_pool_follows_the_final_worker_class(monkeypatch, worker_class, expected):
     """A command-line --worker-class (the benchmark's candidates) overrides the file's: sync

@@ -117,9 +117,10 @@ class Command(BaseCommand):
         )
         if options["send"]:
             report = invite_send(invites=[r.invite for r in results if r.invite.sent_at is None])
-            self.stderr.write(f"{len(report.sent)} email(s) sent.")
-            for invite in report.failed:
-                self.stderr.write(f"sending failed for {invite.email}: the invite is kept.")
+            self.stderr.write(
+                f"{len(report.queued)} email(s) queued: the job worker sends them "
+                "(manage.py worker; docs/jobs.md)."
+            )
 
     def _read_file(self, path: str) -> tuple[str, str]:
         if path == "-":
