@@ -9,6 +9,7 @@ the boolean and integer ones take JSON booleans and integers only.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -37,12 +38,9 @@ def choice_value(value: Any) -> str | None:
     return str(value)
 
 
-def _as_is(value: Any) -> Any:
-    return value
-
-
-def _converter(field: serializers.Field) -> Callable[[Any], Any]:
-    """What DRF's ``field.to_representation`` gives for a non-None value, as one plain call.
+def _converter(field: serializers.Field) -> Callable[[Any], Any] | None:
+    """What DRF's ``field.to_representation`` gives for a non-None value, as one plain call
+    (None: the value as it is).
 
     The hot outputs' field types have a converter of their own; any other field renders
     through its own ``to_representation`` (bound to the prototype serializer, so a field that
@@ -72,17 +70,27 @@ def _converter(field: serializers.Field) -> Callable[[Any], Any]:
         return int
     if isinstance(field, serializers.ListField):
         child = _converter(field.child)
+        if child is None:
+            return list
         return lambda values: [None if v is None else child(v) for v in values]
     if isinstance(field, serializers.JSONField) and not field.binary:
-        return _as_is
+        return None
     return field.to_representation
 
 
-def _getter(source: str) -> Callable[[Any], Any]:
-    """DRF's ``get_attribute`` for a field's ``source``: ``*`` is the instance itself, dotted
-    names are followed, a dict (a selector's summary) is read by key."""
+def _itself(instance: Any) -> Any:
+    return instance
+
+
+def _getter(source: str, *, mapping: bool) -> Callable[[Any], Any]:
+    """DRF's ``get_attribute`` for a field's ``source`` on an object (``mapping`` False) or a
+    dict (a selector's summary): ``*`` is the instance itself, dotted names are followed."""
     if source == "*":
-        return _as_is
+        return _itself
+    if not mapping:
+        return operator.attrgetter(source)
+    if "." not in source:
+        return operator.itemgetter(source)
     names = source.split(".")
 
     def get(instance: Any) -> Any:
@@ -107,23 +115,29 @@ class DirectOutput:
     generic output as dicts and JSON bytes.
     """
 
-    _direct_steps: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any]], ...] = ()
+    _Steps = tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any] | None], ...]
+    _object_steps: _Steps = ()
+    _mapping_steps: _Steps = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        prototype = cls()
-        cls._direct_steps = tuple(
-            (name, _getter(field.source), _converter(field))
-            for name, field in prototype.fields.items()
-            if not field.write_only
+        fields = [(n, f) for n, f in cls().fields.items() if not f.write_only]
+        converters = [_converter(f) for _, f in fields]
+        cls._object_steps, cls._mapping_steps = (
+            tuple(
+                (name, _getter(field.source, mapping=mapping), convert)
+                for (name, field), convert in zip(fields, converters, strict=True)
+            )
+            for mapping in (False, True)
         )
 
     @classmethod
     def direct_representation(cls, instance: Any) -> dict[str, Any]:
+        steps = cls._mapping_steps if isinstance(instance, dict) else cls._object_steps
         result = {}
-        for name, get, convert in cls._direct_steps:
+        for name, get, convert in steps:
             value = get(instance)
-            result[name] = None if value is None else convert(value)
+            result[name] = value if value is None or convert is None else convert(value)
         return result
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
