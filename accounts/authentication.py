@@ -3,15 +3,18 @@
 A bad, expired or revoked credential is 401 ``token_invalid``; no credential at all is 401
 ``not_authenticated`` (DRF's NotAuthenticated, via ``authenticate_header``).
 
-An access token's user is read by one precompiled query (``huntaze.compiled``): by default the
-user alone; a view may name, per HTTP method, a loader that reads the user together with what
-the view shows (``authenticated_user_loaders``, e.g. the profile's subscription record and
-stats), so the request makes one query instead of two. Every loader starts from
-``User.objects.authenticatable()`` (not deleted, active): the rule stays here.
+Each class reads the credential's user with one query, ``read_user``: by default
+``accounts.selectors.user_by_id`` (the user alone). A view whose answer is the user with more
+(the profile: its subscription and stats) declares ``authentication_classes =
+authentication_reading(<its read>)``: the same classes, reading the user with the view's one
+query, so the credential's check and the view's data are one round trip and every credential
+gives the view the same user. Every read starts from ``accounts.selectors.authenticated_user_sql``
+(not deleted, active): the rule stays in one place.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import uuid
 from collections.abc import Callable
@@ -20,19 +23,21 @@ from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+from rest_framework.settings import api_settings
 
 from accounts.models import ApiKey, User
+from accounts.selectors import user_by_id
 from accounts.services.keys import api_key_split
 from accounts.services.tokens import (
     access_token_decode,
     access_token_issued_at_us,
     issued_at_us,
 )
-from huntaze.compiled import UUID_SENTINEL, CompiledQuery
 from huntaze.hashing import sha256_hex
 
 ACCESS_COOKIE = "access_token"
@@ -60,23 +65,21 @@ class CredentialInvalid(exceptions.AuthenticationFailed):
     default_detail = _("Jeton invalide ou expiré.")
 
 
-# The authenticated user by primary key, compiled once per process.
-USER_BY_ID = CompiledQuery(lambda pk: User.objects.authenticatable().filter(pk=pk), UUID_SENTINEL)
+UserRead = Callable[[uuid.UUID], User | None]
 
 
-def user_by_id(pk: uuid.UUID) -> User | None:
-    """The default loader: the user alone (``User.objects.authenticatable()``), or None."""
-    return USER_BY_ID.first(pk)
+class ReadsUser:
+    """``read_user(pk)``: the one query that reads the credential's user (None for a user that
+    may not authenticate). ``None`` for the class's own way (an API key reads its user with the
+    key, a session as Django loaded it); ``authentication_reading`` passes a view's read."""
+
+    default_read_user: UserRead | None = None
+
+    def __init__(self, read_user: UserRead | None = None) -> None:
+        self.read_user = read_user or self.default_read_user
 
 
-def _user_loader(request) -> Callable[[uuid.UUID], User | None]:
-    """The view's loader for this method (``authenticated_user_loaders``), else ``user_by_id``."""
-    context = getattr(request, "parser_context", None) or {}
-    loaders = getattr(context.get("view"), "authenticated_user_loaders", None)
-    return (loaders and loaders.get(request.method)) or user_by_id
-
-
-def _user_for_access_token(token: str, request=None) -> User:
+def _user_for_access_token(token: str, read_user: UserRead) -> User:
     try:
         claims = access_token_decode(token)
     except jwt.InvalidTokenError:
@@ -85,8 +88,7 @@ def _user_for_access_token(token: str, request=None) -> User:
         pk = uuid.UUID(str(claims["sub"]))
     except (ValueError, TypeError, AttributeError):
         raise CredentialInvalid() from None
-    loader = user_by_id if request is None else _user_loader(request)
-    user = loader(pk)
+    user = read_user(pk)
     if user is None:
         raise CredentialInvalid()
     # Tokens issued before the last password change are refused, compared at microsecond
@@ -111,20 +113,21 @@ def authorization_credential(request, keyword: str) -> str | None:
     return parts[1]
 
 
-class BearerAuthentication(authentication.BaseAuthentication):
+class BearerAuthentication(ReadsUser, authentication.BaseAuthentication):
     keyword = "Bearer"
+    default_read_user = staticmethod(user_by_id)
 
     def authenticate(self, request):
         token = authorization_credential(request, self.keyword)
         if token is None:
             return None
-        return (_user_for_access_token(token, request), None)
+        return (_user_for_access_token(token, self.read_user), None)
 
     def authenticate_header(self, request):
         return self.keyword
 
 
-class ApiKeyAuthentication(authentication.BaseAuthentication):
+class ApiKeyAuthentication(ReadsUser, authentication.BaseAuthentication):
     """``Authorization: Api-Key <key>``. Keys are accepted in this header only.
 
     ``request.auth`` is the ``ApiKey`` row, which ``accounts.permissions.ApiKeyScope`` checks
@@ -159,6 +162,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         user = key.user
         if not key.is_usable or user.deleted_at is not None or not user.is_active:
             raise CredentialInvalid()
+        if self.read_user is not None:  # the view's read of the user (a second query)
+            user = self.read_user(user.pk)
+            if user is None:
+                raise CredentialInvalid()
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
             # At most one write a minute per key; the conditional update keeps concurrent
@@ -197,32 +204,60 @@ def origin_allowed(request) -> bool:
     return origin in settings.CSRF_TRUSTED_ORIGINS
 
 
-class CookieAuthentication(authentication.BaseAuthentication):
+class CookieAuthentication(ReadsUser, authentication.BaseAuthentication):
     """The ``access_token`` cookie of browser front ends.
 
     Unsafe requests authenticated by the cookie must carry an allowed Origin/Referer, else 403
     ``permission_denied`` (CSRF protection; SameSite=Lax alone does not cover every case).
     """
 
+    default_read_user = staticmethod(user_by_id)
+
     def authenticate(self, request):
         token = request.COOKIES.get(ACCESS_COOKIE)
         if not token:
             return None
-        user = _user_for_access_token(token, request)
+        user = _user_for_access_token(token, self.read_user)
         if request.method not in ("GET", "HEAD", "OPTIONS") and not origin_allowed(request):
             raise exceptions.PermissionDenied(_("Origine de la requête non autorisée."))
         return (user, None)
 
 
-class SessionAuthentication(authentication.SessionAuthentication):
+class SessionAuthentication(ReadsUser, authentication.SessionAuthentication):
     """Django's session (admin and allauth pages), with DRF's CSRF check.
 
     DRF's refusal message is an untranslated f-string ("CSRF Failed: …"); ours is translated
     and does not echo Django's internal reason.
     """
 
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None or self.read_user is None:
+            return result
+        user = self.read_user(result[0].pk)  # the view's read of the user (one more query)
+        if user is None:
+            return None  # no longer a user a credential may authenticate
+        return (user, result[1])
+
     def enforce_csrf(self, request):
         try:
             super().enforce_csrf(request)
         except exceptions.PermissionDenied:
             raise exceptions.PermissionDenied(_("Vérification CSRF échouée.")) from None
+
+
+def authentication_reading(read_user: UserRead) -> list[Callable[[], ReadsUser]]:
+    """The API's authentication classes (``DEFAULT_AUTHENTICATION_CLASSES``) for a view's
+    ``authentication_classes``, each reading the credential's user with ``read_user``: the one
+    query of a view whose answer is the user with more. ``read_user(pk)`` starts from
+    ``accounts.selectors.authenticated_user_sql``. A Bearer or cookie token is then that one
+    query; an API key or a session is its own lookup, then ``read_user``. (DRF instantiates
+    each entry without arguments: these bind the read.)"""
+    classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    for cls in classes:
+        if not issubclass(cls, ReadsUser):
+            raise ImproperlyConfigured(
+                f"{cls.__name__} (DEFAULT_AUTHENTICATION_CLASSES) must read its user through"
+                " accounts.authentication.ReadsUser, or a view's read of the user is skipped"
+            )
+    return [functools.partial(cls, read_user=read_user) for cls in classes]

@@ -14,6 +14,33 @@ from django.db.models.functions import Greatest
 from accounts.models import ApiKey, RefreshToken, Role, User
 from huntaze.emails import normalize_email
 from huntaze.exceptions import NotFound
+from huntaze.reads import ModelColumns, fetch_one, table
+
+USER_COLUMNS = ModelColumns(User, "u")
+
+
+def authenticated_user_sql(*, select: str = "", join: str = "") -> str:
+    """The SELECT of the one user a credential may authenticate (``User.objects.authenticatable()``:
+    not deleted, active) by primary key, which is the last parameter.
+
+    The user's columns come first (``USER_COLUMNS.instance(row)``); ``select`` adds columns after
+    them (their parameters come before the primary key) and ``join`` the tables they read, so a
+    view's one read (the profile, the subscription) keeps this rule without repeating it.
+    """
+    return (
+        f"SELECT {USER_COLUMNS.sql}{select} FROM {table(User)} u{join}"  # noqa: S608 - no input
+        " WHERE u.id = %s AND u.deleted_at IS NULL AND u.is_active"
+    )
+
+
+_USER_BY_ID = authenticated_user_sql()
+
+
+def user_by_id(pk: uuid.UUID) -> User | None:
+    """The user a credential names, if it may still authenticate: one query (the default read of
+    ``accounts.authentication``)."""
+    row = fetch_one(_USER_BY_ID, [pk])
+    return None if row is None else USER_COLUMNS.instance(row)
 
 
 def email_is_taken(*, email: str, exclude_user: User | None = None) -> bool:

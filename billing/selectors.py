@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from accounts.models import Plan, User
+from accounts.selectors import USER_COLUMNS, authenticated_user_sql
 from billing.models import SubscriptionRecord, SubscriptionStatus
-from huntaze.compiled import UUID_SENTINEL, CompiledQuery
+from huntaze.reads import column, fetch_one, table
+
+_SUMMARY_FIELDS = (
+    "plan",
+    "status",
+    "current_period_start",
+    "current_period_end",
+    "cancel_at_period_end",
+)
 
 
 def subscription_summary(record: SubscriptionRecord | None) -> dict[str, Any]:
-    """The subscription shape of a record (docs/api.md, Billing); FREE/ACTIVE with null dates when there is none."""
+    """The subscription shape of a record (docs/api.md, Billing); FREE/ACTIVE with null dates
+    when there is none."""
     if record is None:
         return {
             "plan": Plan.FREE,
@@ -20,46 +31,38 @@ def subscription_summary(record: SubscriptionRecord | None) -> dict[str, Any]:
             "current_period_end": None,
             "cancel_at_period_end": False,
         }
-    return {
-        "plan": record.plan,
-        "status": record.status,
-        "current_period_start": record.current_period_start,
-        "current_period_end": record.current_period_end,
-        "cancel_at_period_end": record.cancel_at_period_end,
-    }
+    return {name: getattr(record, name) for name in _SUMMARY_FIELDS}
 
 
-SUBSCRIPTION_USER = CompiledQuery(
-    lambda pk: User.objects.authenticatable().select_related("subscription_record").filter(pk=pk),
-    UUID_SENTINEL,
+# For a read of the user (``accounts.selectors.authenticated_user_sql``, alias ``u``) that also
+# reads its subscription: the record LEFT JOINed as ``r``, its id (NULL: no record) and the
+# summary's columns, in ``SUBSCRIPTION_WIDTH`` columns that ``subscription_summary_of_row`` reads.
+SUBSCRIPTION_SELECT = ", " + ", ".join(
+    column(SubscriptionRecord, name, "r") for name in ("id", *_SUMMARY_FIELDS)
 )
+SUBSCRIPTION_JOIN = (
+    f" LEFT JOIN {table(SubscriptionRecord)} r ON {column(SubscriptionRecord, 'user', 'r')} = u.id"
+)
+SUBSCRIPTION_WIDTH = 1 + len(_SUMMARY_FIELDS)
 
 
-def subscription_user_load(pk: uuid.UUID) -> User | None:
-    """The user of GET /api/billing/subscription joined to its subscription record, in one
-    query. The view authenticates with it (``authenticated_user_loaders``)."""
-    return SUBSCRIPTION_USER.first(pk)
+def subscription_summary_of_row(row: Sequence[Any], start: int) -> dict[str, Any]:
+    """``subscription_summary`` of the record read by ``SUBSCRIPTION_SELECT`` at ``row[start:]``."""
+    if row[start] is None:
+        return subscription_summary(None)
+    return dict(zip(_SUMMARY_FIELDS, row[start + 1 : start + SUBSCRIPTION_WIDTH], strict=True))
 
 
-def subscription_for_user(*, user: User) -> dict[str, Any]:
-    """The user's subscription as the API shows it; FREE/ACTIVE when there is no record.
+_USER_WITH_SUBSCRIPTION = authenticated_user_sql(select=SUBSCRIPTION_SELECT, join=SUBSCRIPTION_JOIN)
 
-    One query, or none when ``subscription_user_load`` read the record with the user.
-    """
-    if User.subscription_record.is_cached(user):
-        try:
-            return subscription_summary(user.subscription_record)
-        except User.subscription_record.RelatedObjectDoesNotExist:
-            return subscription_summary(None)
-    record = (
-        SubscriptionRecord.objects.filter(user=user)
-        .only(
-            "plan",
-            "status",
-            "current_period_start",
-            "current_period_end",
-            "cancel_at_period_end",
-        )
-        .first()
-    )
-    return subscription_summary(record)
+
+def subscription_user_read(pk: uuid.UUID) -> User | None:
+    """The user of GET /api/billing/subscription with ``subscription_summary`` (its
+    subscription as the API shows it), in one query; None for a user that may not
+    authenticate. The view authenticates with it (``authentication_reading``)."""
+    row = fetch_one(_USER_WITH_SUBSCRIPTION, [pk])
+    if row is None:
+        return None
+    user = USER_COLUMNS.instance(row)
+    user.subscription_summary = subscription_summary_of_row(row, USER_COLUMNS.width)
+    return user

@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import authentication_reading
 from billing import selectors, services, webhooks
 from billing.serializers import CheckoutInput, SubscriptionOutput, UrlOutput, WebhookOutput
 
@@ -18,8 +19,9 @@ logger = logging.getLogger("huntaze.billing")
 
 class BillingSubscriptionView(APIView):
     required_scopes = {"GET": "billing:read"}
-    # A Bearer or cookie token's user is read with its subscription record in one query.
-    authenticated_user_loaders = {"GET": selectors.subscription_user_load}
+    # The credential's user is read with its subscription: one query with a Bearer or cookie
+    # token (accounts.authentication).
+    authentication_classes = authentication_reading(selectors.subscription_user_read)
 
     @extend_schema(
         responses=SubscriptionOutput,
@@ -32,8 +34,7 @@ class BillingSubscriptionView(APIView):
         ),
     )
     def get(self, request):
-        data = selectors.subscription_for_user(user=request.user)
-        return Response(SubscriptionOutput(data).data)
+        return Response(SubscriptionOutput(request.user.subscription_summary).data)
 
 
 class BillingCheckoutView(APIView):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet, Value
 from django.db.models.lookups import Contains
 from django.utils import timezone
 
 from content.models import AiUsage, ContentAsset, SearchFold
-from huntaze.compiled import UUID_SENTINEL, UUID_SENTINEL_2, CompiledQuery
+from huntaze.reads import ModelColumns, column, fetch_all, fetch_one, table
 
 
 def usage_month(now: dt.datetime | None = None) -> dt.date:
@@ -35,25 +35,24 @@ def ai_generations_this_month(*, user) -> int:
     return int(row or 0)
 
 
-def user_content_stats_annotations(
-    user_ref: str = "pk", month: dt.date | None = None
-) -> dict[str, Subquery]:
-    """``content_count`` and ``ai_generations_this_month`` as subqueries on a user queryset, so
-    the profile reads the user and both figures in one query (``user_ref`` names the user id;
-    ``month``, the quota month, defaults to the current one)."""
-    assets = (
-        ContentAsset.objects.filter(user=OuterRef(user_ref))
-        .order_by()
-        .values("user")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    usage = AiUsage.objects.filter(user=OuterRef(user_ref), month=month or usage_month()).values(
-        "count"
-    )
+def user_content_stats_sql(user_id: str) -> dict[str, str]:
+    """``content_count`` and ``ai_generations_this_month`` of the user whose id is the SQL
+    expression ``user_id``, each a scalar subquery: the profile's one read puts them in its
+    SELECT list, the staff's user page annotates with them (``RawSQL``). The count is every
+    asset of the user; the generations are the quota counter of one month, the only
+    parameter (of ``ai_generations_this_month``): the quota month, ``usage_month()``."""
+    assets, usage = table(ContentAsset), table(AiUsage)
+    # S608: the SQL text holds model metadata and ``user_id`` (a column), never input.
     return {
-        "content_count": Coalesce(Subquery(assets[:1]), 0),
-        "ai_generations_this_month": Coalesce(Subquery(usage[:1]), 0),
+        "content_count": (
+            f"(SELECT count(*) FROM {assets} a"  # noqa: S608
+            f" WHERE {column(ContentAsset, 'user', 'a')} = {user_id})"
+        ),
+        "ai_generations_this_month": (
+            f"COALESCE((SELECT {column(AiUsage, 'count', 'n')} FROM {usage} n"  # noqa: S608
+            f" WHERE {column(AiUsage, 'user', 'n')} = {user_id}"
+            f" AND {column(AiUsage, 'month', 'n')} = %s), 0)"
+        ),
     }
 
 
@@ -77,7 +76,9 @@ def content_asset_list(
     tags: list[str] | None = None,
     q: str | None = None,
 ) -> QuerySet[ContentAsset]:
-    """The assets of ``user``, newest first (``created_at`` then ``id``, a stable order).
+    """The assets of ``user``, newest first (``created_at`` then ``id``, a stable order): the
+    list's rule as a queryset. The endpoint runs it as plain SQL (``AssetListPage``), pinned to
+    this queryset by ``tests/foundation/test_reads.py``.
 
     ``category``: equal ignoring case ("Mode" finds "mode").
     ``tags``: the asset has all of them (array containment, GIN ``content_tags_gin``).
@@ -95,77 +96,75 @@ def content_asset_list(
     return qs.order_by("-created_at", "-id")
 
 
-# Stand-ins for the list's filter values while its queries are compiled (never sent).
-_TYPE, _CATEGORY, _Q = "\x00type", "\x00category", "\x00q"
+ASSET_COLUMNS = ModelColumns(ContentAsset, "a")
+_ASSETS = table(ContentAsset)
+# search_q's SQL, for the plain reads below: ``search_fold(col)`` LIKE the folded query with its
+# LIKE wildcards escaped, what Django writes for ``Contains(SearchFold(col), SearchFold(q))``.
+_FOLDED_CONTAINS = (
+    "search_fold({col})::text LIKE '%%' || REPLACE(REPLACE(REPLACE((search_fold(%s)),"
+    r" E'\\', E'\\\\'), E'%%', E'\\%%'), E'_', E'\\_') || '%%'"
+)
 
 
-def _tag_sentinels(count: int) -> list[str]:
-    return [f"\x00tag{i}" for i in range(count)]
+@functools.cache
+def _asset_list_sql(with_type: bool, with_category: bool, tag_count: int, with_q: bool) -> str:
+    """``content_asset_list``'s query for one shape of filters (which are given, how many
+    tags), as plain SQL: the user, the filter values, LIMIT and OFFSET are its parameters."""
+    where = [f"{column(ContentAsset, 'user', 'a')} = %s"]
+    if with_type:
+        where.append(f"{column(ContentAsset, 'type', 'a')} = %s")
+    if with_category:
+        where.append(f"UPPER({column(ContentAsset, 'category', 'a')}::text) = UPPER(%s)")
+    if tag_count:
+        tags = ", ".join(["%s"] * tag_count)
+        where.append(f"{column(ContentAsset, 'tags', 'a')} @> (ARRAY[{tags}])::varchar[]")
+    if with_q:
+        title = _FOLDED_CONTAINS.format(col=column(ContentAsset, "title", "a"))
+        body = _FOLDED_CONTAINS.format(col=column(ContentAsset, "content", "a"))
+        where.append(f"({title} OR {body})")
+    order = (
+        f"{column(ContentAsset, 'created_at', 'a')} DESC, {column(ContentAsset, 'id', 'a')} DESC"
+    )
+    # S608: the SQL text holds model metadata and constants only, never input.
+    return (
+        f"SELECT {ASSET_COLUMNS.sql} FROM {_ASSETS} a WHERE {' AND '.join(where)}"  # noqa: S608
+        f" ORDER BY {order} LIMIT %s OFFSET %s"
+    )
 
 
-class CompiledAssetList:
-    """``content_asset_list`` compiled once per process for each shape of filters (which
-    filters are given, and how many tags: each tag is one parameter of ``ARRAY[…]``), per
-    ``huntaze.compiled``. The paginator slices it like the queryset; each slice is one query
-    with the user, the filter values, LIMIT and OFFSET as parameters."""
-
-    _queries: dict[tuple[bool, bool, int, bool], CompiledQuery] = {}
+class AssetListPage:
+    """``content_asset_list`` as one plain query per page (``_asset_list_sql``): the paginator
+    slices it like the queryset, and each slice runs with the user, the filter values, LIMIT and
+    OFFSET as parameters (no queryset built per request). Pinned to the queryset by
+    ``tests/foundation/test_reads.py`` for every shape of filters."""
 
     def __init__(self, *, user_id, type=None, category=None, tags=None, q=None) -> None:
-        self.key = (bool(type), bool(category), len(tags or ()), bool(q))
+        self.sql = _asset_list_sql(bool(type), bool(category), len(tags or ()), bool(q))
         self.values = [
             user_id,
             *(v for v in (type, category) if v),
             *(tags or ()),
-            *([q] if q else []),
+            *([q, q] if q else []),
         ]
-
-    @classmethod
-    def _query(cls, key: tuple[bool, bool, int, bool]) -> CompiledQuery:
-        query = cls._queries.get(key)
-        if query is None:
-            with_type, with_category, tag_count, with_q = key
-            sentinels = [
-                UUID_SENTINEL,
-                *([_TYPE] if with_type else []),
-                *([_CATEGORY] if with_category else []),
-                *_tag_sentinels(tag_count),
-                *([_Q] if with_q else []),
-            ]
-
-            def build(user_id, *values):
-                given = iter(values)
-                return content_asset_list(
-                    user=user_id,
-                    type=next(given) if with_type else None,
-                    category=next(given) if with_category else None,
-                    tags=[next(given) for _ in range(tag_count)] or None,
-                    q=next(given) if with_q else None,
-                )
-
-            query = cls._queries.setdefault(
-                key, CompiledQuery(build, *sentinels, limit_offset=True)
-            )
-        return query
 
     def __getitem__(self, bounds: slice) -> list[ContentAsset]:
         start = bounds.start or 0
-        return self._query(self.key).fetch(*self.values, limit=bounds.stop - start, offset=start)
+        rows = fetch_all(self.sql, [*self.values, bounds.stop - start, start])
+        return [ASSET_COLUMNS.instance(row) for row in rows]
 
 
-ASSET_OF_USER = CompiledQuery(
-    lambda user_id, pk: ContentAsset.objects.filter(user=user_id, pk=pk),
-    UUID_SENTINEL,
-    UUID_SENTINEL_2,
+_ASSET_OF_USER = (
+    f"SELECT {ASSET_COLUMNS.sql} FROM {_ASSETS} a"  # noqa: S608 - no input in the SQL text
+    f" WHERE {column(ContentAsset, 'user', 'a')} = %s AND {column(ContentAsset, 'id', 'a')} = %s"
 )
 
 
 def content_asset_get(*, user, asset_id: str) -> ContentAsset | None:
     """One asset of ``user`` by its public id; ``None`` for a malformed id or another's asset.
-
-    One query, compiled once per process (``ASSET_OF_USER``)."""
+    One plain query (``ContentAsset.objects.filter(user=user, pk=pk)``)."""
     try:
         pk = uuid.UUID(str(asset_id))
     except (TypeError, ValueError, AttributeError):
         return None
-    return ASSET_OF_USER.first(user.pk, pk)
+    row = fetch_one(_ASSET_OF_USER, [user.pk, pk])
+    return None if row is None else ASSET_COLUMNS.instance(row)

@@ -23,7 +23,7 @@ from content.models import (
     ContentAsset,
     ContentType,
 )
-from huntaze.fields import ChoiceField, StrictCharField, iso_datetime
+from huntaze.fields import ChoiceField, DirectOutput, StrictCharField
 from huntaze.fields import encodable as _encodable
 
 QUERY_MAX = 200
@@ -138,30 +138,12 @@ class ContentListQuery(serializers.Serializer):
         return query.validated_data
 
 
-class ContentAssetOutput(serializers.ModelSerializer):
-    """The asset as the API shows it.
-
-    ``to_representation`` builds the dict directly: the fields are declared for the schema and
-    for validation elsewhere, but walking nine DRF fields per row cost about half of a content
-    list request (measured with cProfile, page of 20). ``tests/content`` asserts the fast path
-    gives exactly what the generic ModelSerializer path gives.
-    """
+class ContentAssetOutput(DirectOutput, serializers.ModelSerializer):
+    """The asset as the API shows it. ``DirectOutput`` renders these fields without walking
+    DRF's fields per row (a list renders 20); ``tests/content`` pins it to DRF's output."""
 
     # Declared for the schema: a JSON object (the model's JSONField would be "any value").
     metadata = MetadataField(read_only=True)
-
-    def to_representation(self, instance: ContentAsset) -> dict[str, Any]:
-        return {
-            "id": str(instance.id),
-            "title": instance.title,
-            "content": instance.content,
-            "type": instance.type,
-            "category": instance.category,
-            "tags": list(instance.tags),
-            "metadata": instance.metadata,
-            "created_at": iso_datetime(instance.created_at),
-            "updated_at": iso_datetime(instance.updated_at),
-        }
 
     class Meta:
         model = ContentAsset

@@ -75,7 +75,7 @@ class ContentListView(APIView):
     )
     def get(self, request):
         filters = ContentListQuery.filters(request.query_params)
-        assets = selectors.CompiledAssetList(
+        assets = selectors.AssetListPage(
             user_id=request.user.pk,
             type=filters.get("type"),
             category=filters.get("category"),

@@ -9,13 +9,17 @@ the boolean and integer ones take JSON booleans and integers only.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
-# --- direct output (the hot paths' serializers build their dict without walking DRF fields) ---
+# --- direct output: one declaration of an output's fields, rendered without walking them --------
 
 
 def iso_datetime(value: datetime | None) -> str | None:
@@ -32,6 +36,112 @@ def choice_value(value: Any) -> str | None:
     if value in ("", None):
         return value
     return str(value)
+
+
+def _converter(field: serializers.Field) -> Callable[[Any], Any] | None:
+    """What DRF's ``field.to_representation`` gives for a non-None value, as one plain call
+    (None: the value as it is).
+
+    The hot outputs' field types have a converter of their own; any other field renders
+    through its own ``to_representation`` (bound to the prototype serializer, so a field that
+    needs the serializer's context, like a ``SerializerMethodField``, cannot be rendered
+    directly: the class is refused when it is created)."""
+    if isinstance(field, DirectOutput):
+        return type(field).direct_representation
+    if isinstance(field, serializers.ListSerializer) and isinstance(field.child, DirectOutput):
+        item = type(field.child).direct_representation
+        return lambda values: [item(v) for v in values]
+    if isinstance(field, serializers.SerializerMethodField | serializers.BaseSerializer):
+        raise ImproperlyConfigured(
+            f"{type(field).__name__} {field.field_name!r} cannot be rendered directly"
+        )
+    if isinstance(field, serializers.ChoiceField):
+        return choice_value
+    if isinstance(field, serializers.DateTimeField):
+        iso = getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        return iso_datetime if iso else field.to_representation
+    if isinstance(field, serializers.UUIDField):
+        return str if field.uuid_format == "hex_verbose" else field.to_representation
+    if isinstance(field, serializers.CharField):
+        return str
+    if isinstance(field, serializers.BooleanField):
+        return bool
+    if isinstance(field, serializers.IntegerField):
+        return int
+    if isinstance(field, serializers.ListField):
+        child = _converter(field.child)
+        if child is None:
+            return list
+        return lambda values: [None if v is None else child(v) for v in values]
+    if isinstance(field, serializers.JSONField) and not field.binary:
+        return None
+    return field.to_representation
+
+
+def _itself(instance: Any) -> Any:
+    return instance
+
+
+def _getter(source: str, *, mapping: bool) -> Callable[[Any], Any]:
+    """DRF's ``get_attribute`` for a field's ``source`` on an object (``mapping`` False) or a
+    dict (a selector's summary): ``*`` is the instance itself, dotted names are followed."""
+    if source == "*":
+        return _itself
+    if not mapping:
+        return operator.attrgetter(source)
+    if "." not in source:
+        return operator.itemgetter(source)
+    names = source.split(".")
+
+    def get(instance: Any) -> Any:
+        for name in names:
+            instance = instance[name] if isinstance(instance, dict) else getattr(instance, name)
+        return instance
+
+    return get
+
+
+class DirectOutput:
+    """An output serializer whose ``to_representation`` builds its dict in one pass.
+
+    The fields are declared once, as DRF fields on the serializer (``Meta.fields`` of a
+    ModelSerializer, or declared fields): they are the OpenAPI schema and, through
+    ``direct_representation``, the response. Walking DRF's fields per instance (a
+    ModelSerializer rebuilds them for every serializer) was a large share of the hot
+    endpoints' time (docs/performance-notes.md). When the class is created, each readable
+    field becomes a (name, getter, converter) step with exactly DRF's output for that field;
+    a field type this cannot render is refused then, at import, not at a request.
+    ``tests/accounts/test_direct_output.py`` and ``tests/content`` pin the result to DRF's
+    generic output as dicts and JSON bytes.
+    """
+
+    _Steps = tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any] | None], ...]
+    _object_steps: _Steps = ()
+    _mapping_steps: _Steps = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = [(n, f) for n, f in cls().fields.items() if not f.write_only]
+        converters = [_converter(f) for _, f in fields]
+        cls._object_steps, cls._mapping_steps = (
+            tuple(
+                (name, _getter(field.source, mapping=mapping), convert)
+                for (name, field), convert in zip(fields, converters, strict=True)
+            )
+            for mapping in (False, True)
+        )
+
+    @classmethod
+    def direct_representation(cls, instance: Any) -> dict[str, Any]:
+        steps = cls._mapping_steps if isinstance(instance, dict) else cls._object_steps
+        result = {}
+        for name, get, convert in steps:
+            value = get(instance)
+            result[name] = value if value is None or convert is None else convert(value)
+        return result
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return self.direct_representation(instance)
 
 
 def encodable(text: str) -> bool:

@@ -10,44 +10,31 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.serializers.auth import UserOutput, user_representation
+from accounts.serializers.auth import UserOutput
 from accounts.serializers.keys import ApiKeyOutput
-from billing.serializers import SubscriptionOutput, subscription_representation
+from billing.serializers import SubscriptionOutput
 from content.serializers import ContentAssetOutput
-from huntaze.fields import StrictCharField, StrictEmailField, StrictInput
+from huntaze.fields import DirectOutput, StrictCharField, StrictEmailField, StrictInput
 
 # --- profile ----------------------------------------------------------------------------------
 
 
-class ProfileStatsOutput(serializers.Serializer):
+class ProfileStatsOutput(DirectOutput, serializers.Serializer):
     content_count = serializers.IntegerField()
     ai_generations_this_month = serializers.IntegerField()
 
 
 class ProfileOutput(UserOutput):
-    """The user (``UserOutput``) plus its subscription and stats.
+    """The user (``UserOutput``'s fields) plus its subscription and stats, from the user that
+    ``members.selectors.profile_user_read`` reads (``subscription_summary``, ``content_count``,
+    ``ai_generations_this_month``)."""
 
-    Built from ``members.selectors.user_profile``'s dict: ``{user, subscription_record, stats}``.
-    """
-
-    subscription_record = SubscriptionOutput(read_only=True)
-    stats = ProfileStatsOutput(read_only=True)
+    subscription_record = SubscriptionOutput(source="subscription_summary", read_only=True)
+    stats = ProfileStatsOutput(source="*", read_only=True)
 
     class Meta(UserOutput.Meta):
         fields = [*UserOutput.Meta.fields, "subscription_record", "stats"]
         read_only_fields = fields
-
-    def to_representation(self, instance):
-        # Direct, like its parts (user_representation, subscription_representation); pinned to
-        # the generic output by tests/accounts/test_direct_output.py.
-        data = user_representation(instance["user"])
-        data["subscription_record"] = subscription_representation(instance["subscription_record"])
-        stats = instance["stats"]
-        data["stats"] = {
-            "content_count": int(stats["content_count"]),
-            "ai_generations_this_month": int(stats["ai_generations_this_month"]),
-        }
-        return data
 
 
 class ProfileUpdateInput(StrictInput):
@@ -81,9 +68,6 @@ class ProfileDeleteInput(serializers.Serializer):
 
 
 class ExportUserOutput(UserOutput):
-    # The generic ModelSerializer path: it has a field more than user_representation.
-    to_representation = serializers.ModelSerializer.to_representation
-
     class Meta(UserOutput.Meta):
         fields = [*UserOutput.Meta.fields, "updated_at"]
         read_only_fields = fields

@@ -13,6 +13,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import authentication_reading
 from accounts.serializers.auth import AuthOutput, SignUpInput, UserOutput
 from accounts.services import tokens
 from accounts.services.users import user_profile_update, user_soft_delete
@@ -20,7 +21,7 @@ from accounts.views.auth import E400, E429, PublicAuthView
 from accounts.views.cookies import clear_auth_cookies, set_auth_cookies
 from huntaze.schema import NO_API_KEY, error_response
 from huntaze.throttles import PER_IP, RateLimit
-from members.selectors import profile_user_load, user_export, user_profile
+from members.selectors import profile_user_read, user_export
 from members.serializers import (
     ExportOutput,
     ProfileDeleteInput,
@@ -71,9 +72,13 @@ class SignUpView(PublicAuthView):
 
 
 class ProfileView(APIView):
+    """The signed-in user's profile. Every credential authenticates this view with the
+    profile's read (``profile_user_read``: the user, its subscription and stats), so the user in
+    ``request.user`` is the profile: GET with a Bearer token or the access cookie is one query.
+    PATCH and DELETE read it too (two count subqueries they do not need, on rare requests)."""
+
     required_scopes = {"GET": "profile:read"}
-    # GET: a Bearer or cookie token's user is read with its profile in one query.
-    authenticated_user_loaders = {"GET": profile_user_load}
+    authentication_classes = authentication_reading(profile_user_read)
 
     @extend_schema(
         responses=ProfileOutput,
@@ -86,7 +91,7 @@ class ProfileView(APIView):
         ),
     )
     def get(self, request):
-        return Response(ProfileOutput(user_profile(user=request.user)).data)
+        return Response(ProfileOutput(request.user).data)
 
     @extend_schema(
         request=ProfileUpdateInput,
@@ -107,8 +112,10 @@ class ProfileView(APIView):
     def patch(self, request):
         data = ProfileUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user_profile_update(user=request.user, request=request._request, **data.validated_data)
-        return Response(ProfileOutput(user_profile(user=request.user)).data)
+        user = user_profile_update(
+            user=request.user, request=request._request, **data.validated_data
+        )
+        return Response(ProfileOutput(profile_user_read(user.pk)).data)  # read back: one query
 
     @extend_schema(
         request=ProfileDeleteInput,

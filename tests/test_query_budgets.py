@@ -7,8 +7,8 @@ could be joined.
 
 How to read the numbers:
 - Authentication with a Bearer token is 1 query (the user by primary key). The profile and the
-  subscription read the user together with what they show in that same query
-  (``authenticated_user_loaders``), so they are 1 query in all.
+  subscription authenticate with their own read of the user (``authentication_reading``: the
+  user with its subscription, and the profile's stats), so they are 1 query in all.
 - Tests run inside a transaction, so every ``transaction.atomic()`` block in the code under test
   shows up as 2 extra statements (SAVEPOINT and RELEASE); in production it is BEGIN/COMMIT,
   which Django does not count. Budgets below include them where a write is expected to be atomic.

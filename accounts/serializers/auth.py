@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from huntaze.emails import normalize_email
-from huntaze.fields import StrictCharField, StrictEmailField, choice_value, iso_datetime
+from huntaze.fields import DirectOutput, StrictCharField, StrictEmailField
 
 PASSWORD_MAX = 256
 TOKEN_MAX = 256
@@ -26,29 +26,10 @@ def _password_field(**kwargs) -> StrictCharField:
     )
 
 
-def user_representation(user: User) -> dict:
-    """``UserOutput``'s dict, built directly (``tests/accounts/test_direct_output.py`` pins it
-    to the generic ModelSerializer output): sign-in, /me and the profile render it."""
-    return {
-        "id": str(user.id),
-        "email": user.email,
-        "name": user.name,
-        "avatar": user.avatar,
-        "role": choice_value(user.role),
-        "subscription": choice_value(user.subscription),
-        "created_at": iso_datetime(user.created_at),
-    }
-
-
-class UserOutput(serializers.ModelSerializer):
-    """The public user: never the password hash, ``deleted_at`` or the Stripe id.
-
-    ``to_representation`` is ``user_representation``: walking the ModelSerializer's fields
-    (built per instance) cost about a tenth of a /me or profile request. A subclass that adds
-    fields must render them itself (``ExportUserOutput`` takes the generic path)."""
-
-    def to_representation(self, instance: User) -> dict:
-        return user_representation(instance)
+class UserOutput(DirectOutput, serializers.ModelSerializer):
+    """The public user: never the password hash, ``deleted_at`` or the Stripe id. Sign-up,
+    sign-in, /me and the profile render it; ``DirectOutput`` renders these fields (a subclass's
+    too) without walking DRF's fields per request."""
 
     class Meta:
         model = User

@@ -1,10 +1,12 @@
 """The direct output of the hot paths' serializers is exactly DRF's generic output.
 
-``UserOutput`` (sign-in, /me, the profile), ``SubscriptionOutput`` and ``ProfileOutput`` build
-their dict directly (huntaze/fields.py: iso_datetime, choice_value); each is compared here with
-the generic ModelSerializer/Serializer path, as dicts and as rendered JSON bytes, on
-representative rows: nulls, empty strings, unicode, microseconds, a non-UTC datetime, a
-TextChoices member, with and without a subscription record.
+``UserOutput`` (sign-in, /me, the profile), ``SubscriptionOutput``, ``ProfileOutput``,
+``ExportUserOutput`` and ``ContentAssetOutput`` render through ``huntaze.fields.DirectOutput``
+from their one declaration of fields; each is compared here with DRF's generic path (nested
+serializers included), as dicts and as rendered JSON bytes, on representative rows: nulls,
+empty strings, unicode, microseconds, a non-UTC datetime, a TextChoices member, with and
+without a subscription record. A field type DirectOutput cannot render is refused when the
+class is created.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
@@ -21,20 +24,38 @@ from accounts.serializers.auth import UserOutput
 from billing.models import SubscriptionRecord, SubscriptionStatus
 from billing.selectors import subscription_summary
 from billing.serializers import SubscriptionOutput
-from members.selectors import user_profile
-from members.serializers import ProfileOutput, ProfileStatsOutput
+from huntaze.fields import DirectOutput
+from members.selectors import profile_user_read, user_export
+from members.serializers import ExportUserOutput, ProfileOutput
 
 pytestmark = pytest.mark.django_db
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 
+def _generic(serializer: serializers.Serializer, instance) -> dict:
+    """DRF's own ``Serializer.to_representation``, nested serializers included (DRF's loop:
+    each readable field's attribute, None as None, else the field's output)."""
+    result = {}
+    for name, field in serializer.fields.items():
+        if field.write_only:
+            continue
+        value = field.get_attribute(instance)
+        if value is None:
+            result[name] = None
+        elif isinstance(field, serializers.Serializer):
+            result[name] = _generic(field, value)
+        else:
+            result[name] = field.to_representation(value)
+    return result
+
+
 def _generic_user(user) -> dict:
-    return serializers.ModelSerializer.to_representation(UserOutput(), user)
+    return _generic(UserOutput(), user)
 
 
 def _generic_subscription(summary) -> dict:
-    return serializers.Serializer.to_representation(SubscriptionOutput(), summary)
+    return _generic(SubscriptionOutput(), summary)
 
 
 def _same(direct, generic) -> None:
@@ -97,10 +118,27 @@ def test_profile_output_is_the_generic_composition(users):
         stripe_subscription_id="sub_direct",
     )
     for user in users:
-        profile = user_profile(user=user)
-        generic = _generic_user(profile["user"])
-        generic["subscription_record"] = _generic_subscription(profile["subscription_record"])
-        generic["stats"] = serializers.Serializer.to_representation(
-            ProfileStatsOutput(), profile["stats"]
+        profile = profile_user_read(user.pk)
+        _same(ProfileOutput(profile).data, _generic(ProfileOutput(), profile))
+        assert ProfileOutput(profile).data["subscription_record"] == _generic_subscription(
+            subscription_summary(getattr(user, "subscription_record", None))
         )
-        _same(ProfileOutput(profile).data, generic)
+
+
+def test_a_subclass_renders_its_own_fields_directly(users):
+    """``ExportUserOutput`` adds ``updated_at`` to ``UserOutput``: declared once, rendered."""
+    for user in users:
+        exported = user_export(user=user)["user"]
+        direct = ExportUserOutput(exported).data
+        _same(direct, _generic(ExportUserOutput(), exported))
+        assert list(direct) == [*UserOutput.Meta.fields, "updated_at"]
+
+
+def test_a_field_it_cannot_render_is_refused_when_the_class_is_made():
+    with pytest.raises(ImproperlyConfigured, match="cannot be rendered directly"):
+
+        class _Broken(DirectOutput, serializers.Serializer):
+            key = serializers.SerializerMethodField()
+
+            def get_key(self, obj):
+                return "x"
