@@ -509,6 +509,23 @@ except ValueError:
         "EMAIL_RETRY_DELAYS must be seconds separated by commas, e.g. 30,60,120."
     )
 
+# Seconds before each new try to record the tokens of an AI generation that failed after Azure
+# billed it, when the database could take neither the record nor the job that records it (it
+# is away): kept in the web process and tried after each delay in turn, about 9 minutes in all,
+# then logged at ERROR. The job (content.record_ai_usage) retries on the same schedule.
+_usage_delays = env.list(
+    "AI_USAGE_RETRY_DELAYS", default=["1", "2", "4", "8", "15", "30", "60", "120", "300"]
+)
+try:
+    AI_USAGE_RETRY_DELAYS = [int(value) for value in _usage_delays if value.strip()]
+    if any(delay < 0 for delay in AI_USAGE_RETRY_DELAYS):
+        raise ValueError
+except ValueError:
+    AI_USAGE_RETRY_DELAYS = []
+    CONFIGURATION_ERRORS["AI_USAGE_RETRY_DELAYS"] = (
+        "AI_USAGE_RETRY_DELAYS must be seconds separated by commas, e.g. 1,2,4."
+    )
+
 # --- i18n ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
