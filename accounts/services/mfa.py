@@ -44,6 +44,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from allauth.mfa.utils import decrypt, encrypt
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -352,6 +353,22 @@ def mfa_challenge_verify(*, token: object, code: object) -> tuple[User, str]:
         _failure(user)
         raise InvalidCredentials()
     return user, method
+
+
+def mfa_challenge_is_open(*, token: str) -> bool:
+    """Whether the challenge ``token`` can still be answered (not spent, expired or
+    exhausted): the admin sends the browser back to the password when it cannot."""
+    return MfaChallenge.objects.filter(
+        token_hash=sha256_hex(token),
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        attempts__lt=CHALLENGE_MAX_ATTEMPTS,
+    ).exists()
+
+
+def totp_on_q(prefix: str = "") -> Exists:
+    """``EXISTS`` (a TOTP authenticator of the user): the users' admin list and filter."""
+    return Exists(Authenticator.objects.filter(user_id=OuterRef(f"{prefix}pk"), type=TOTP_TYPE))
 
 
 def mfa_challenges_purge(*, older_than: timedelta = timedelta(0)) -> int:

@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # STAFF_MFA_REQUIRED: staff without TOTP reach only the admin's set-up page.
+    "accounts.middleware.StaffMfaMiddleware",
     # Django's, skipped for API requests without a session cookie (nothing there uses messages).
     "huntaze.middleware.MessageMiddleware",
     # Admin pages (and the Beta dashboard) shown in ADMIN_TIME_ZONE; the API stays UTC.
