@@ -40,11 +40,18 @@ PENDING = "admin_mfa_pending"  # session key: {"token": mfa_token, "next": url}
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+class CodeInput(forms.TextInput):
+    """Never echoes a code back into the page (a wrong one is typed again from scratch)."""
+
+    def format_value(self, value):
+        return None
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code"),
         max_length=mfa.CODE_MAX,
-        widget=forms.TextInput(
+        widget=CodeInput(
             attrs={
                 "autocomplete": "one-time-code",
                 "inputmode": "numeric",
