@@ -89,6 +89,43 @@ class ContentAsset(models.Model):
         return self.title
 
 
+class CreatorContentCount(models.Model):
+    """How many assets a creator has: the profile's ``stats.content_count`` without a count.
+
+    Maintained by triggers on ``content_assets`` (migration 0008, ``content/counts.py``) in the
+    transaction that inserts, deletes or moves an asset, so it is exact at every commit. No
+    foreign key: the row may outlive the user (its count is 0 by then) and the trigger never
+    waits on the ``users`` row. ``manage.py validate_database`` compares it with the table.
+    """
+
+    user_id = models.UUIDField(primary_key=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "content_creator_counts"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.count}"
+
+
+class ContentActivityBucket(models.Model):
+    """Assets created in one quarter of an hour (UTC): the dashboard's "content per day".
+
+    Every time zone's offset is a whole number of quarter hours, so a day in any zone is the
+    sum of whole buckets: 96 rows a day, whatever the number of assets. Maintained by the same
+    triggers as ``CreatorContentCount`` (an asset's ``created_at`` decides its bucket).
+    """
+
+    bucket = models.DateTimeField(primary_key=True)
+    assets = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "content_activity_buckets"
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M}: {self.assets}"
+
+
 class AiUsage(models.Model):
     """Successful-or-in-flight AI generations of one user in one calendar month (UTC).
 
