@@ -53,6 +53,7 @@ INSERT INTO content_creator_counts (user_id, count)
 INSERT INTO content_activity_buckets (bucket, assets)
     SELECT content_bucket(created_at), count(*) FROM content_assets GROUP BY 1;
 """
+REBUILD_STATEMENTS = tuple(filter(None, (s.strip() for s in _REBUILD.split(";"))))
 
 
 @dataclass
@@ -86,7 +87,7 @@ def rebuild(connection) -> None:
     from django.db import transaction
 
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        for statement in filter(None, (s.strip() for s in _REBUILD.split(";"))):
+        for statement in REBUILD_STATEMENTS:
             cursor.execute(statement)
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,15 +74,20 @@ class ContentAsset(models.Model):
             models.Index(fields=["user", "type", "-created_at"], name="content_user_type_idx"),
             models.Index(fields=["created_at"], name="content_created_idx"),
             GinIndex(fields=["tags"], name="content_tags_gin"),
-            # ``?q=`` search (content.selectors.search_q): ``search_fold(col) LIKE '%…%'``, which
-            # a trigram GIN index on the same expression serves, so a substring search that
-            # ignores case and accents stays an index scan as content grows (pg_trgm, unaccent;
-            # migration 0005).
+            # ``?q=`` search (content.selectors.search_q): ``search_fold(col) LIKE '%…%'`` within
+            # one creator's assets. Trigram GIN indexes that lead with the owner (btree_gin for
+            # the uuid; migration 0009): PostgreSQL intersects the creator's entries with the
+            # query's trigrams inside the index, so a search reads that creator's matches, not
+            # every creator's (docs/content.md, Search).
             GinIndex(
-                OpClass(SearchFold("title"), name="gin_trgm_ops"), name="content_title_fold_trgm"
+                F("user"),
+                OpClass(SearchFold("title"), name="gin_trgm_ops"),
+                name="content_title_owner_trgm",
             ),
             GinIndex(
-                OpClass(SearchFold("content"), name="gin_trgm_ops"), name="content_body_fold_trgm"
+                F("user"),
+                OpClass(SearchFold("content"), name="gin_trgm_ops"),
+                name="content_body_owner_trgm",
             ),
         ]
 

@@ -65,9 +65,10 @@ def search_q(q: str) -> Q:
     """``q`` as a substring of the title or the content, ignoring case and accents.
 
     ``search_fold(col) LIKE '%' || search_fold(q) || '%'`` (LIKE wildcards in ``q`` escaped):
-    the left side is the expression the trigram GIN indexes ``content_title_fold_trgm`` and
-    ``content_body_fold_trgm`` hold, and the right side folds to a constant when the query is
-    planned, so PostgreSQL can use them. "lumiere" finds "Lumière", "COEUR" finds "cœur".
+    the left side is the expression the owner-leading trigram GIN indexes
+    ``content_title_owner_trgm`` and ``content_body_owner_trgm`` hold after ``user_id``, and the
+    right side folds to a constant when the query is planned, so PostgreSQL can use them with
+    the owner. "lumiere" finds "Lumière", "COEUR" finds "cœur".
     """
     folded = SearchFold(Value(q))
     return Q(Contains(SearchFold("title"), folded)) | Q(Contains(SearchFold("content"), folded))
@@ -145,6 +146,9 @@ class AssetListPage:
 
     def __init__(self, *, user_id, type=None, category=None, tags=None, q=None) -> None:
         self.sql = _asset_list_sql(bool(type), bool(category), len(tags or ()), bool(q))
+        # A search is planned for its values at each execution, never generically
+        # (``huntaze.reads.planned_for_each_execution``; docs/content.md, Search).
+        self.custom_plan = bool(q)
         self.values = [
             user_id,
             *(v for v in (type, category) if v),
@@ -154,7 +158,9 @@ class AssetListPage:
 
     def __getitem__(self, bounds: slice) -> list[ContentAsset]:
         start = bounds.start or 0
-        rows = fetch_all(self.sql, [*self.values, bounds.stop - start, start])
+        rows = fetch_all(
+            self.sql, [*self.values, bounds.stop - start, start], custom_plan=self.custom_plan
+        )
         return [ASSET_COLUMNS.instance(row) for row in rows]
 
 
