@@ -35,6 +35,7 @@ from content.selectors import usage_month
 from jobs.queue import job_defer
 from tests.content.sse import parse_events
 from tests.queue import run_jobs
+from tests.robustness.conftest import report
 
 URL = "/api/content/generate"
 PROMPT = "Annonce le lancement de ma collection d'été"
@@ -307,12 +308,19 @@ def test_database_briefly_away_the_usage_is_retried_and_recorded_once(
     caplog.set_level(logging.WARNING, logger="huntaze.content.ai_usage")
     ai_standin.before_answer = database_away(2.5).start
 
+    started = time.monotonic()
     error = generate(client_for_user, path)
+    answered = time.monotonic()
     if path == "json":
         assert error.status_code == 503
     assert ai_usage_pending() == 1  # neither the record nor its job could be written
 
     assert _wait_until(lambda: ai_usage_pending() == 0, timeout=15)
+    report(
+        f"AI answer saved while the database is away 2.5 s ({path})",
+        error_after_s=answered - started,
+        recorded_after_s=time.monotonic() - answered,
+    )
     connection.close()
     assert_counted_once(user, generations=1, slots=0)
     assert not _jobs(RECORD_AI_USAGE)  # recorded directly once the database was back
