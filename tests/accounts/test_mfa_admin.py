@@ -334,3 +334,19 @@ def test_allauths_signup_page_stays_closed(make_user):
 
     assert not User.objects.filter(email="new@example.test").exists()
     assert r.status_code in (200, 302, 403)
+
+
+def test_a_code_spent_through_the_api_is_refused_by_allauths_page(make_user, api_client):
+    creator = make_user()
+    secret, _ = enable_totp(creator)
+    code = totp(secret, current_step())
+    r = api_client.post(
+        "/api/auth/signin", {"email": creator.email, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    verify = {"mfa_token": r.json()["mfa_token"], "code": code}
+    assert api_client.post("/api/auth/mfa/verify", verify, format="json").status_code == 200
+    client = Client()
+    client.post("/accounts/login/", {"login": creator.email, "password": DEFAULT_PASSWORD})
+    r = client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert r.status_code == 200  # the form again, with its error
+    assert "_auth_user_id" not in client.session
