@@ -36,6 +36,10 @@ class TotpSetupOutput(serializers.Serializer):
     )
 
 
+class NoBodyInput(serializers.Serializer):
+    """An endpoint without parameters: nothing, or an empty JSON object."""
+
+
 class MfaCodeInput(serializers.Serializer):
     code = _code_field()
 
