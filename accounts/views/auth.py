@@ -33,11 +33,16 @@ from accounts.serializers.auth import (
 )
 from accounts.services import auth as services
 from accounts.services import tokens
-from accounts.views.cookies import clear_auth_cookies, refresh_from_request, set_auth_cookies
+from accounts.views.cookies import (
+    OriginNotAllowed,
+    clear_auth_cookies,
+    refresh_from_request,
+    set_auth_cookies,
+)
 from huntaze import throttles
 from huntaze.emails import normalize_email
 from huntaze.exceptions import InvalidCredentials
-from huntaze.schema import error_response
+from huntaze.schema import VALIDATION, error_response
 from huntaze.throttles import PER_IP, RateLimit
 
 E400 = error_response("validation_error (with fields)")
@@ -45,7 +50,8 @@ E401_CREDENTIALS = error_response("invalid_credentials")
 E401_TOKEN = error_response("token_invalid")
 E401_AUTH = error_response("not_authenticated or token_invalid")
 E403_ORIGIN = error_response(
-    "permission_denied: the refresh_token cookie was used without an allowed Origin"
+    "permission_denied: the refresh_token cookie was used without an allowed Origin",
+    ("The refresh_token cookie sent without an allowed Origin", OriginNotAllowed),
 )
 E429 = error_response("throttled (Retry-After header)")
 
@@ -247,7 +253,14 @@ class PasswordResetConfirmView(PublicAuthView):
         tags=["auth"],
         auth=[],
         request=PasswordResetConfirmInput,
-        responses={204: None, 400: E400},
+        responses={
+            204: None,
+            400: error_response(
+                "validation_error (with fields)",
+                VALIDATION,
+                ("The token is malformed, used or expired", services.reset_token_invalid),
+            ),
+        },
         summary="Set a new password with a reset token",
         description=(
             "`token` is the `token` parameter of the reset link; it works once and expires. "
