@@ -474,3 +474,33 @@ def test_a_throttled_answer_is_the_documented_one_modulo_the_wait(schema, api_cl
     actual["error"]["message"] = digits.sub("N", actual["error"]["message"])
     example["error"]["message"] = digits.sub("N", example["error"]["message"])
     assert actual == example
+
+
+def _prose(node, where=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("title", "description", "summary") and isinstance(value, str):
+                yield f"{where}.{key}", value
+            elif key not in ("examples", "example"):
+                yield from _prose(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _prose(value, f"{where}[{index}]")
+
+
+def test_the_schema_prose_is_english_whatever_the_language(schema, api_client):
+    """Titles came from the models' French verbose names inside English descriptions."""
+    titles = dict(_prose(schema["components"]))
+    user = ".schemas.UserOutput.properties"
+    assert titles[f"{user}.email.title"] == "Email address"
+    assert titles[f"{user}.subscription.title"] == "Plan"
+    for language in ("fr", "en"):
+        other = api_client.get("/api/schema.json", HTTP_ACCEPT_LANGUAGE=language).json()
+        assert dict(_prose(other["components"])) == titles, language
+        assert dict(_prose(other["paths"])) == dict(_prose(schema["paths"])), language
+
+
+def test_the_health_probes_are_in_the_schema(schema):
+    ready = schema["paths"]["/api/health"]["get"]
+    assert set(ready["responses"]) == {"200", "503"}  # public: no 401/403
+    assert "/api/health/live" in schema["paths"]
