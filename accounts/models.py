@@ -216,3 +216,47 @@ class RefreshToken(RevocableCredential, models.Model):
 
     def __str__(self) -> str:
         return f"refresh {self.jti}"
+
+
+class MfaChallenge(models.Model):
+    """The second step of a sign-in with two-factor on: what ``POST /api/auth/signin`` answers
+    as ``mfa_token`` (and the admin keeps in its session) after the right password.
+
+    The plain token is returned once; only its SHA-256 digest is stored. A challenge lives
+    ``MFA_CHALLENGE_LIFETIME``, is spent by a right code (``used_at``) and dies after
+    ``MFA_CHALLENGE_MAX_ATTEMPTS`` wrong ones; ``accounts.services.mfa`` changes it under a row
+    lock only.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_challenges")
+    token_hash = models.CharField(max_length=64, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "mfa_challenges"
+        indexes = [models.Index(fields=["expires_at"], name="mfa_challenges_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"mfa challenge {self.pk}"
+
+
+class TotpPendingSecret(models.Model):
+    """A TOTP secret handed out for set-up and not yet confirmed by a code (one per user; a new
+    set-up replaces it). The API is stateless, so it waits here rather than in a session; it
+    becomes allauth's ``Authenticator`` when confirmed, and expires unconfirmed after an hour."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="totp_pending"
+    )
+    secret = models.CharField(max_length=128)  # through allauth's MFA adapter encrypt()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "totp_pending_secrets"
+
+    def __str__(self) -> str:
+        return f"pending TOTP of {self.user_id}"

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from accounts.services.auth import SEND_PASSWORD_RESET, password_reset_messages
+from accounts.services.mfa import mfa_challenges_purge
 from accounts.services.tokens import refresh_tokens_purge
 from accounts.services.users import users_purge_deleted
 from jobs.email import EMAIL_RETRY, email_deliver, outbound_done, outbound_load
@@ -32,7 +33,9 @@ async def send_password_reset(*, email_id: int) -> str:
 @app.periodic(cron="10 3 * * *")
 @app.task(name="accounts.purge_expired_tokens", queueing_lock="accounts.purge_expired_tokens")
 async def purge_expired_tokens(timestamp: int) -> int:
-    """Daily: delete the refresh tokens that expired (``manage.py purge_expired_tokens``)."""
+    """Daily: delete the refresh tokens that expired (``manage.py purge_expired_tokens``), and
+    the two-factor sign-in challenges and set-ups that expired."""
+    await db(mfa_challenges_purge)()
     return await db(refresh_tokens_purge)(older_than=timedelta(0))
 
 

@@ -3,7 +3,7 @@ which compose several apps, are ``members.urls``."""
 
 from django.urls import path
 
-from accounts.views import auth, keys
+from accounts.views import auth, keys, mfa
 
 urlpatterns = [
     path("auth/signin", auth.SignInView.as_view(), name="auth-signin"),
@@ -17,6 +17,13 @@ urlpatterns = [
         auth.PasswordResetConfirmView.as_view(),
         name="auth-password-reset-confirm",
     ),
+    path("auth/mfa", mfa.MfaStatusView.as_view(), name="auth-mfa"),
+    path("auth/mfa/totp", mfa.TotpView.as_view(), name="auth-mfa-totp"),
+    path("auth/mfa/totp/confirm", mfa.TotpConfirmView.as_view(), name="auth-mfa-totp-confirm"),
+    path(
+        "auth/mfa/recovery-codes", mfa.RecoveryCodesView.as_view(), name="auth-mfa-recovery-codes"
+    ),
+    path("auth/mfa/verify", mfa.MfaVerifyView.as_view(), name="auth-mfa-verify"),
     path("keys", keys.ApiKeyListView.as_view(), name="keys-list"),
     path("keys/<str:key_id>", keys.ApiKeyDetailView.as_view(), name="keys-detail"),
 ]

@@ -591,7 +591,7 @@ def add_ratios(result: dict) -> None:
 COST_TARGETS = (
     "mix_at_least_15pct_of_plain",
     "profile_alone_at_least_12pct_of_plain",
-    "think_time_p95_under_20ms",
+    "think_time_p95_under_10ms",
     "zero_errors",
     "at_most_10_pg_connections",
 )
@@ -625,7 +625,7 @@ def targets(result: dict) -> dict:
         "profile_alone_at_least_12pct_of_plain": _at_least(
             result["ratio_profile_alone_to_plain"], 0.12
         ),
-        "think_time_p95_under_20ms": None if not think else think["overall"]["p95_ms"] < 20,
+        "think_time_p95_under_10ms": None if not think else think["overall"]["p95_ms"] < 10,
         "zero_errors": total_errors(result) == 0,
         "at_most_10_pg_connections": result["pg_connections"]["peak"] <= 10,
         "every_endpoint_p95_under_500ms": worst < 500,

@@ -25,6 +25,19 @@ Spend is an estimate: tokens times ``AI_PRICE_PER_1K_PROMPT`` / ``AI_PRICE_PER_1
 (GPT-4o's list prices by default). The worst case of a generation is its prompt at one token
 per two characters plus ``MAX_OUTPUT_TOKENS`` of completion.
 
+**Billed tokens are never lost.** Whatever fails once the model has answered (the asset refused
+by the database, the connection dropped while saving, the month's row locked past the request's
+bound, the database away), ``ai_generation_release`` records what Azure billed on the month and
+gives the slot and the reservation back: at once when it can (a fresh connection if the
+request's died); else, when the database answers but could not record (a lock or statement
+bound of the request), through the job ``content.record_ai_usage`` (the worker has no bounds);
+and when it cannot be reached, or takes not even the job, from this process, tried again
+after each of ``AI_USAGE_RETRY_DELAYS`` (about 9 minutes), then logged at ERROR with the figures
+that could not be recorded. Each of these records through ``ai_usage_record``, keyed by the
+reservation (``jobs.queue.idempotency_key_claim``): however many of them run, the tokens are
+counted once (the settle of a success claims the same key, so a commit whose outcome was lost
+is not counted twice either).
+
 Each admitted generation also has an ``AiReservation`` row until it is settled or released.
 A worker killed in the middle of a generation does neither: the periodic sweep
 (``ai_reservations_release_stale``, run by the job worker every few minutes, docs/jobs.md)
@@ -34,16 +47,18 @@ each start by deleting the row, and only the one that deleted it gives the reser
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import Error, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +68,7 @@ from content.models import AiBudgetMonth, AiGeneration, AiReservation, AiUsage, 
 from content.selectors import usage_month
 from huntaze import metrics
 from huntaze.exceptions import QuotaExceeded, ServiceUnavailable, ValidationFailed
+from jobs.queue import RetrySchedule, idempotency_key_claim, job_defer
 
 logger = logging.getLogger("huntaze.content.ai_usage")
 
@@ -276,6 +292,10 @@ def ai_generation_settle(
 ) -> None:
     """Record the real tokens of a successful generation (inside the asset's transaction)."""
     table = AiBudgetMonth._meta.db_table
+    if reservation.id is not None:
+        # The same key as a release's: if this transaction's commit is lost with the connection,
+        # the release that follows finds the key when the commit did happen (no double count).
+        idempotency_key_claim(key=usage_key(reservation.id))
     held = _reservation_claim(reservation)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -338,13 +358,15 @@ def ai_generation_release(
     billed: tuple[int, int] = (0, 0),
     outcome: str | None = None,
 ) -> None:
-    """Give back the quota slot and the reservation of a generation that did not succeed.
+    """Give back the quota slot and the reservation of a generation that did not succeed, and
+    record on the month's budget the tokens Azure billed for it.
 
-    ``billed`` is ``(prompt_tokens, completion_tokens)`` Azure wrote before the failure (a
-    stream cut or filtered mid-answer): they are added to the month's spend, so failures cannot
-    spend money the budget guard never sees. ``outcome`` overrides the metric's outcome (e.g.
-    ``cancelled``). Idempotent per reservation; never raises (a failure is logged: the caller is
-    already handling the generation's own error).
+    ``billed`` is ``(prompt_tokens, completion_tokens)`` Azure charged before the failure: the
+    whole answer when saving the asset failed, what it wrote of a stream cut or filtered
+    mid-answer. They are added to the month's spend, so failures cannot spend money the budget
+    guard never sees. ``outcome`` overrides the metric's outcome (e.g. ``cancelled``).
+    Once per reservation; never raises: when the database cannot take it now, it is recorded
+    later (``ai_usage_record_or_retry``).
     """
     if reservation.done:
         return
@@ -355,16 +377,244 @@ def ai_generation_release(
         prompt_tokens=billed[0],
         completion_tokens=billed[1],
     )
+    ai_usage_record_or_retry(
+        usage=BilledUsage(
+            reservation_id=reservation.id,
+            user_id=reservation.user_id,
+            month=reservation.month,
+            reserved_usd=reservation.reserved_usd,
+            prompt_tokens=billed[0],
+            completion_tokens=billed[1],
+        )
+    )
+
+
+# --- recording what a failed generation used, whatever the database does -------------------------
+
+RECORD_AI_USAGE = "content.record_ai_usage"  # the job (content/tasks.py)
+
+
+def usage_key(reservation_id: int) -> str:
+    """The idempotency key of a generation's usage (``jobs.queue.idempotency_key_claim``)."""
+    return f"content.ai_usage:{reservation_id}"
+
+
+@dataclass(frozen=True)
+class BilledUsage:
+    """What ending a generation that did not succeed must record: the tokens Azure billed (on
+    the month's budget) and the reservation and quota slot to give back. Numbers and ids only:
+    it travels as a job's arguments and is logged when it cannot be recorded."""
+
+    reservation_id: int | None
+    user_id: object
+    month: dt.date
+    reserved_usd: Decimal
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def job_kwargs(self) -> dict[str, Any]:
+        return {
+            "reservation_id": self.reservation_id,
+            "user_id": None if self.user_id is None else str(self.user_id),
+            "month": self.month.isoformat(),
+            "reserved_usd": str(self.reserved_usd),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+
+    @classmethod
+    def from_job_kwargs(cls, kwargs: dict[str, Any]) -> BilledUsage:
+        return cls(
+            reservation_id=kwargs["reservation_id"],
+            user_id=kwargs["user_id"],
+            month=dt.date.fromisoformat(kwargs["month"]),
+            reserved_usd=Decimal(kwargs["reserved_usd"]),
+            prompt_tokens=int(kwargs["prompt_tokens"]),
+            completion_tokens=int(kwargs["completion_tokens"]),
+        )
+
+    def log_fields(self) -> dict[str, Any]:
+        """What a log line says of it (no prompt, no text: figures and ids)."""
+        return {
+            "reservation_id": self.reservation_id,
+            "user_id": None if self.user_id is None else str(self.user_id),
+            "month": self.month.isoformat(),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "reserved_usd": float(self.reserved_usd),
+        }
+
+
+@transaction.atomic
+def ai_usage_record(*, usage: BilledUsage) -> bool:
+    """In one transaction: the billed tokens on the month's budget, and the reservation and the
+    quota slot given back unless the sweep did already. False (nothing done) when this usage was
+    recorded before: a retry, a second run of the job."""
+    if usage.reservation_id is not None:
+        if not idempotency_key_claim(key=usage_key(usage.reservation_id)):
+            return False
+        deleted, _rows = AiReservation.objects.filter(pk=usage.reservation_id).delete()
+    else:
+        deleted = 0
+    if deleted and usage.user_id is not None:
+        ai_usage_release(user_id=usage.user_id, month=usage.month)
+    _budget_give_back(
+        month=usage.month,
+        amount=usage.reserved_usd if deleted else Decimal(0),
+        count=1 if deleted else 0,
+        billed=(usage.prompt_tokens, usage.completion_tokens),
+    )
+    return True
+
+
+def ai_usage_is_transient(exc: BaseException) -> bool:
+    """A failure another try may get past: the database away, a dropped connection, a lock or
+    statement bound reached."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+AI_USAGE_RETRY = RetrySchedule(
+    delays=lambda: settings.AI_USAGE_RETRY_DELAYS, retry_if=ai_usage_is_transient
+)
+
+
+def _record_or_defer(usage: BilledUsage) -> str:
+    """Record ``usage`` now, else queue the job that records it; how (``recorded``,
+    ``deferred``); raises when the database could take neither.
+
+    The job is for a database that answers but could not record (the month's row locked past
+    the request's bound, a statement bound): without a connection any more (none could be
+    made, or it died), the job would fail the same way, after another pool wait."""
     try:
-        with transaction.atomic():
-            held = _reservation_claim(reservation)
-            if held:  # else the sweep gave the slot and the reservation back already
-                ai_usage_release(user_id=reservation.user_id, month=reservation.month)
-            _budget_give_back(
-                month=reservation.month, amount=held, count=1 if held else 0, billed=billed
+        ai_usage_record(usage=usage)
+        return "recorded"
+    except Error as exc:
+        if usage.reservation_id is None or connection.connection is None:
+            raise
+        logger.warning(
+            "could not record an AI generation's billed tokens now (%s): queuing them for the worker",
+            type(exc).__name__,
+            extra=usage.log_fields(),
+        )
+    job_defer(RECORD_AI_USAGE, **usage.job_kwargs())
+    return "deferred"
+
+
+def ai_usage_record_or_retry(*, usage: BilledUsage) -> None:
+    """Record ``usage`` now or through the job; when the database can take neither (it is
+    away), keep it in this process and try again after each of ``AI_USAGE_RETRY_DELAYS``."""
+    try:
+        _record_or_defer(usage)
+    # The database's errors (procrastinate wraps them), and anything else: never raised to a
+    # caller that is handling the generation's own failure.
+    except Exception as exc:
+        logger.warning(
+            "could not record an AI generation's billed tokens nor queue them (%s): "
+            "retrying from this process",
+            type(exc).__name__,
+            extra=usage.log_fields(),
+        )
+        _retrier.add(usage)
+
+
+class _UsageRetrier:
+    """Usage the database could take neither as a record nor as a job, tried again from a
+    thread of this process (a greenlet under the gevent workers) after each delay of
+    ``AI_USAGE_RETRY_DELAYS`` in turn, then given up with an ERROR line saying what was not
+    recorded. Each try uses the thread's own connection and closes it after."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[object, list[Any]] = {}  # key: [usage, tries, due (monotonic)]
+        self._thread: threading.Thread | None = None
+
+    def add(self, usage: BilledUsage) -> None:
+        delays = settings.AI_USAGE_RETRY_DELAYS
+        if not delays:
+            _log_lost(usage, tries=0)
+            return
+        key = usage.reservation_id if usage.reservation_id is not None else id(usage)
+        with self._lock:
+            self._pending[key] = [usage, 0, time.monotonic() + delays[0]]
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="ai-usage-retry", daemon=True
+                )
+                self._thread.start()
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    return
+                due = min(entry[2] for entry in self._pending.values())
+            time.sleep(max(0.0, min(due - time.monotonic(), 1.0)))
+            now = time.monotonic()
+            with self._lock:
+                ready = [(key, entry) for key, entry in self._pending.items() if entry[2] <= now]
+            for key, entry in ready:
+                self._try(key, entry)
+
+    def _try(self, key: object, entry: list[Any]) -> None:
+        usage, tries = entry[0], entry[1] + 1
+        try:
+            how = _record_or_defer(usage)
+        except Exception as exc:
+            delays = settings.AI_USAGE_RETRY_DELAYS
+            with self._lock:
+                if tries >= len(delays):
+                    self._pending.pop(key, None)
+                    _log_lost(usage, tries=tries, error=exc)
+                else:
+                    entry[1], entry[2] = tries, time.monotonic() + delays[tries]
+        else:
+            with self._lock:
+                self._pending.pop(key, None)
+            logger.warning(
+                "AI generation's billed tokens %s after %s tries from this process",
+                how,
+                tries,
+                extra=usage.log_fields(),
             )
-    except Exception:
-        logger.exception("could not release an AI generation's reservation")
+        finally:
+            connection.close()
+
+    def give_up(self) -> None:
+        """At exit: what is still waiting is lost with the process; say so."""
+        with self._lock:
+            entries, self._pending = list(self._pending.values()), {}
+        for usage, tries, _due in entries:
+            _log_lost(usage, tries=tries)
+
+
+def _log_lost(usage: BilledUsage, *, tries: int, error: BaseException | None = None) -> None:
+    logger.error(
+        "AI generation's billed tokens NOT recorded on the month's budget: add them by hand "
+        "(%s prompt + %s completion tokens, month %s, reservation %s)",
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.month.isoformat(),
+        usage.reservation_id,
+        extra={
+            **usage.log_fields(),
+            "tries": tries,
+            "error": type(error).__name__ if error else None,
+        },
+    )
+
+
+_retrier = _UsageRetrier()
+atexit.register(_retrier.give_up)
+
+
+def ai_usage_pending() -> int:
+    """Usages this process keeps trying to record (the database could take neither)."""
+    return _retrier.pending()
 
 
 def _budget_give_back(

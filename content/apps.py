@@ -13,3 +13,10 @@ class ContentConfig(AppConfig):
 
         # The month's AI spend and budget, read from the database at each /metrics scrape.
         metrics.register_scrape_gauges(budget_metric_gauges)
+
+    def database_checks(self, connection, *, repair: bool = False):
+        """Checks of this app's data for ``manage.py validate_database``: the counts
+        maintained by triggers agree with ``content_assets`` (content/counts.py)."""
+        from content.counts import database_checks
+
+        return database_checks(connection, repair=repair)

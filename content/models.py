@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,20 +74,62 @@ class ContentAsset(models.Model):
             models.Index(fields=["user", "type", "-created_at"], name="content_user_type_idx"),
             models.Index(fields=["created_at"], name="content_created_idx"),
             GinIndex(fields=["tags"], name="content_tags_gin"),
-            # ``?q=`` search (content.selectors.search_q): ``search_fold(col) LIKE '%…%'``, which
-            # a trigram GIN index on the same expression serves, so a substring search that
-            # ignores case and accents stays an index scan as content grows (pg_trgm, unaccent;
-            # migration 0005).
+            # ``?q=`` search (content.selectors.search_q): ``search_fold(col) LIKE '%…%'`` within
+            # one creator's assets. Trigram GIN indexes that lead with the owner (btree_gin for
+            # the uuid; migration 0009): PostgreSQL intersects the creator's entries with the
+            # query's trigrams inside the index, so a search reads that creator's matches, not
+            # every creator's (docs/content.md, Search).
             GinIndex(
-                OpClass(SearchFold("title"), name="gin_trgm_ops"), name="content_title_fold_trgm"
+                F("user"),
+                OpClass(SearchFold("title"), name="gin_trgm_ops"),
+                name="content_title_owner_trgm",
             ),
             GinIndex(
-                OpClass(SearchFold("content"), name="gin_trgm_ops"), name="content_body_fold_trgm"
+                F("user"),
+                OpClass(SearchFold("content"), name="gin_trgm_ops"),
+                name="content_body_owner_trgm",
             ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class CreatorContentCount(models.Model):
+    """How many assets a creator has: the profile's ``stats.content_count`` without a count.
+
+    Maintained by triggers on ``content_assets`` (migration 0008, ``content/counts.py``) in the
+    transaction that inserts, deletes or moves an asset, so it is exact at every commit. No
+    foreign key: the row may outlive the user (its count is 0 by then) and the trigger never
+    waits on the ``users`` row. ``manage.py validate_database`` compares it with the table.
+    """
+
+    user_id = models.UUIDField(primary_key=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "content_creator_counts"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.count}"
+
+
+class ContentActivityBucket(models.Model):
+    """Assets created in one quarter of an hour (UTC): the dashboard's "content per day".
+
+    Every time zone's offset is a whole number of quarter hours, so a day in any zone is the
+    sum of whole buckets: 96 rows a day, whatever the number of assets. Maintained by the same
+    triggers as ``CreatorContentCount`` (an asset's ``created_at`` decides its bucket).
+    """
+
+    bucket = models.DateTimeField(primary_key=True)
+    assets = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "content_activity_buckets"
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M}: {self.assets}"
 
 
 class AiUsage(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.lookups import Contains
 from django.utils import timezone
 
-from content.models import AiUsage, ContentAsset, SearchFold
+from content.models import AiUsage, ContentAsset, CreatorContentCount, SearchFold
 from huntaze.reads import ModelColumns, column, fetch_all, fetch_one, table
 
 
@@ -40,13 +40,18 @@ def user_content_stats_sql(user_id: str) -> dict[str, str]:
     expression ``user_id``, each a scalar subquery: the profile's one read puts them in its
     SELECT list, the staff's user page annotates with them (``RawSQL``). The count is every
     asset of the user; the generations are the quota counter of one month, the only
-    parameter (of ``ai_generations_this_month``): the quota month, ``usage_month()``."""
-    assets, usage = table(ContentAsset), table(AiUsage)
+    parameter (of ``ai_generations_this_month``): the quota month, ``usage_month()``.
+
+    The count is read from ``content_creator_counts``, kept exact by triggers in the writing
+    transaction (migration 0008, content/counts.py): one primary-key lookup, the same cost for a
+    creator with 50,000 assets as for one with none, where ``count(*)`` read every one."""
+    counts, usage = table(CreatorContentCount), table(AiUsage)
     # S608: the SQL text holds model metadata and ``user_id`` (a column), never input.
     return {
         "content_count": (
-            f"(SELECT count(*) FROM {assets} a"  # noqa: S608
-            f" WHERE {column(ContentAsset, 'user', 'a')} = {user_id})"
+            f"COALESCE((SELECT {column(CreatorContentCount, 'count', 'k')}"  # noqa: S608
+            f" FROM {counts} k WHERE {column(CreatorContentCount, 'user_id', 'k')} = {user_id}),"
+            " 0)"
         ),
         "ai_generations_this_month": (
             f"COALESCE((SELECT {column(AiUsage, 'count', 'n')} FROM {usage} n"  # noqa: S608
@@ -60,9 +65,10 @@ def search_q(q: str) -> Q:
     """``q`` as a substring of the title or the content, ignoring case and accents.
 
     ``search_fold(col) LIKE '%' || search_fold(q) || '%'`` (LIKE wildcards in ``q`` escaped):
-    the left side is the expression the trigram GIN indexes ``content_title_fold_trgm`` and
-    ``content_body_fold_trgm`` hold, and the right side folds to a constant when the query is
-    planned, so PostgreSQL can use them. "lumiere" finds "Lumière", "COEUR" finds "cœur".
+    the left side is the expression the owner-leading trigram GIN indexes
+    ``content_title_owner_trgm`` and ``content_body_owner_trgm`` hold after ``user_id``, and the
+    right side folds to a constant when the query is planned, so PostgreSQL can use them with
+    the owner. "lumiere" finds "Lumière", "COEUR" finds "cœur".
     """
     folded = SearchFold(Value(q))
     return Q(Contains(SearchFold("title"), folded)) | Q(Contains(SearchFold("content"), folded))
@@ -140,6 +146,9 @@ class AssetListPage:
 
     def __init__(self, *, user_id, type=None, category=None, tags=None, q=None) -> None:
         self.sql = _asset_list_sql(bool(type), bool(category), len(tags or ()), bool(q))
+        # A search is planned for its values at each execution, never generically
+        # (``huntaze.reads.planned_for_each_execution``; docs/content.md, Search).
+        self.custom_plan = bool(q)
         self.values = [
             user_id,
             *(v for v in (type, category) if v),
@@ -149,7 +158,9 @@ class AssetListPage:
 
     def __getitem__(self, bounds: slice) -> list[ContentAsset]:
         start = bounds.start or 0
-        rows = fetch_all(self.sql, [*self.values, bounds.stop - start, start])
+        rows = fetch_all(
+            self.sql, [*self.values, bounds.stop - start, start], custom_plan=self.custom_plan
+        )
         return [ASSET_COLUMNS.instance(row) for row in rows]
 
 

@@ -102,7 +102,10 @@ def ai_generation_save(
     completion: ai_client.Completion,
 ) -> ContentAsset:
     """Save the generated asset and settle its tokens on the budget, in one transaction (the
-    slot stays spent); on failure the slot and the reservation are given back.
+    slot stays spent). When that fails (the database refuses the row, the connection drops, a
+    lock bound is reached), the slot and the reservation are given back and the tokens Azure
+    billed for the answer are still recorded on the month's budget (``ai_generation_release``:
+    at once, through the job queue, or retried from this process while the database is away).
 
     The text is stored whole. ``MAX_OUTPUT_TOKENS`` keeps an answer far below ``CONTENT_MAX``
     (1,500 tokens are ~6,000 characters), but an answer Azure bills is never cut: one longer than
@@ -136,7 +139,11 @@ def ai_generation_save(
                 reservation=reservation, asset=asset, completion=completion
             )
     except BaseException as exc:
-        ai_usage.ai_generation_release(reservation=reservation, error=exc)
+        ai_usage.ai_generation_release(
+            reservation=reservation,
+            error=exc,
+            billed=(completion.prompt_tokens, completion.completion_tokens),
+        )
         raise
     logger.info(
         "ai generation: type=%s prompt_tokens=%s completion_tokens=%s",

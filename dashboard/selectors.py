@@ -1,8 +1,9 @@
 """The Beta dashboard's figures: one grouped query per chart (docs/operations.md).
 
 Each function runs one SQL statement whose cost depends on the window it reads (30 days, this
-month), not on how many creators or assets exist: series are grouped in PostgreSQL with
-``date_trunc`` and read through an index on their timestamp, never loaded row by row.
+month), not on how many creators or assets exist: series are grouped in PostgreSQL and read
+through an index on their timestamp, never loaded row by row; the assets per day come from
+counts maintained on write (``content_activity_buckets``), not from the assets.
 ``tests/dashboard/test_query_budget.py`` holds the page to the same number of queries with
 10,000 creators x 200 assets as with ten.
 
@@ -69,14 +70,20 @@ def active_creators() -> dict[str, int]:
 
 
 def content_and_generations_per_day(*, days: int = WINDOW_DAYS) -> list[tuple[dt.date, int, int]]:
-    """``(day, assets created, AI generations)``: assets from ``content_assets`` (a generated
-    asset is one of them), generations from the AI ledger (kept when an asset is deleted)."""
+    """``(day, assets created, AI generations)``: assets of ``content_assets`` that exist (a
+    generated asset is one of them), generations from the AI ledger (kept when an asset is
+    deleted).
+
+    The assets are read from ``content_activity_buckets``, the assets per quarter hour (UTC)
+    that triggers keep exact in the writing transaction (migration 0008, content/counts.py): a
+    day of the display zone is the sum of its 96 buckets (every zone's offset is whole quarter
+    hours), today's included, so the read is at most 30 x 96 rows however many assets exist.
+    ``tests/dashboard/test_aggregates.py`` pins it to the same count over ``content_assets``."""
     since, calendar = _window(days)
     rows = _fetch(
         "SELECT day, sum(assets)::int, sum(generations)::int FROM ("
-        "  SELECT (created_at AT TIME ZONE %s)::date AS day,"
-        "         count(*) AS assets, 0 AS generations"
-        "  FROM content_assets WHERE created_at >= %s GROUP BY 1"
+        "  SELECT (bucket AT TIME ZONE %s)::date AS day, sum(assets) AS assets, 0 AS generations"
+        "  FROM content_activity_buckets WHERE bucket >= %s GROUP BY 1"
         "  UNION ALL"
         "  SELECT (created_at AT TIME ZONE %s)::date, 0, count(*)"
         "  FROM content_ai_generations WHERE created_at >= %s GROUP BY 1"

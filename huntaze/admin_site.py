@@ -59,7 +59,14 @@ OTHER_SECTION = ("other", _("Autres"))
 EMPTY = "—"
 
 # Models staff never need (see the module docstring), as "app_label.ModelName".
-HIDDEN_MODELS = ("auth.Group", "socialaccount.SocialApp", "socialaccount.SocialToken")
+HIDDEN_MODELS = (
+    "auth.Group",
+    "socialaccount.SocialApp",
+    "socialaccount.SocialToken",
+    # allauth's two-factor authenticators hold TOTP secrets: staff see and turn off two-factor
+    # from the user's page instead.
+    "mfa.Authenticator",
+)
 
 
 class HuntazeAdminSite(admin.AdminSite):

@@ -2,11 +2,11 @@
 one of its request slots is free (docs/benchmark.md, Server model).
 
 gunicorn's own gevent worker accepts whenever its event loop turns, however busy the worker is,
-so under load one worker piles up requests while the other has room: measured, the saturated
-mix's p95 was 1.7x the sync workers' (which only accept when idle). Here the listening socket
-is left to the other worker (the kernel's backlog, as with sync workers) while every request
-slot of this one is taken (``huntaze.db.RequestSlotMiddleware``: as many requests at once as the
-worker has pooled connections). A request waiting on Azure OpenAI or Stripe has given its slot
+so under load one worker piles up requests while the other has room (the saturated mix's p95
+against the sync workers', which only accept when idle: docs/performance-notes.md). Here the
+listening socket is left to the other worker (the kernel's backlog, as with sync workers) while
+every request slot of this one is taken (``huntaze.db.RequestSlotMiddleware``: as many requests
+at once as the worker has pooled connections). A request waiting on Azure OpenAI or Stripe has given its slot
 back (``huntaze.db.connection_release``), so thousands of them never stop a worker accepting.
 
 **A copy of gunicorn's code, fenced.** gunicorn builds each gevent server inside

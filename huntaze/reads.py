@@ -16,6 +16,7 @@ rules a read applies (owner only, not deleted, active) are written next to it, a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,7 +69,36 @@ def fetch_one(sql: str, params: Sequence[Any]) -> tuple | None:
         return cursor.fetchone()
 
 
-def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
+def fetch_all(sql: str, params: Sequence[Any], *, custom_plan: bool = False) -> list[tuple]:
+    """The rows of ``sql``. ``custom_plan``: this statement is never prepared on the server,
+    so PostgreSQL plans it for the values of each execution (below)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if not custom_plan:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        with planned_for_each_execution():
+            cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+@contextlib.contextmanager
+def planned_for_each_execution():
+    """Statements run inside are sent unprepared (psycopg's ``prepare_threshold = None`` on this
+    connection for the duration, its documented switch), so PostgreSQL plans each with the
+    values it is given: a custom plan every time.
+
+    A prepared statement (psycopg prepares one it has run ``prepare_threshold`` times, settings
+    ``DATABASE_PREPARED_STATEMENTS``) gets custom plans for its first five executions, then
+    PostgreSQL may switch to one generic plan for every value. That is right for the hot reads
+    by primary key; it is wrong where the best plan depends on the values, as for a search
+    (docs/content.md, Search): the plan that reads one creator's matches through the
+    owner-leading index is only seen as cheap when the planner knows the creator and the words.
+    Costs a parse and a plan per execution (about a tenth of a millisecond here)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = before

@@ -15,6 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The staff's Beta dashboard (dashboard/), before the admin's catch-all patterns.
     path("admin/beta/", include("dashboard.urls")),
+    # The admin login's two-factor step and the TOTP set-up page (accounts/admin/mfa.py).
+    path("admin/mfa/", include("accounts.admin.mfa")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),

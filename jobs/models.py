@@ -90,3 +90,22 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class IdempotencyKey(models.Model):
+    """An effect that must happen once, however many times it is tried: a job run twice (a
+    retry after an unclear failure, a crashed worker's job run again), or a request and the job
+    that takes over from it. ``jobs.queue.idempotency_key_claim`` inserts the key in the
+    transaction that applies the effect: the first transaction to commit it applies the effect,
+    the others find the key and do nothing. Kept 30 days (``jobs.tasks.remove_old_jobs``), far
+    past the last retry of any job."""
+
+    key = models.CharField(max_length=128, primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "jobs_idempotency_keys"
+        indexes = [models.Index(fields=["created_at"], name="jobs_idem_created_idx")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -33,7 +33,15 @@ from procrastinate.jobs import Job
 P = ParamSpec("P")
 R = TypeVar("R")
 
-__all__ = ["JobContext", "RetrySchedule", "app", "db", "job_defer", "jobs_defer"]
+__all__ = [
+    "JobContext",
+    "RetrySchedule",
+    "app",
+    "db",
+    "idempotency_key_claim",
+    "job_defer",
+    "jobs_defer",
+]
 
 
 def job_defer(task_name: str, **task_kwargs: Any) -> int:
@@ -51,6 +59,23 @@ def jobs_defer(task_name: str, task_kwargs: Sequence[dict[str, Any]]) -> list[in
     if not task_kwargs:
         return []
     return app.configure_task(name=task_name, allow_unknown=False).batch_defer(*task_kwargs)
+
+
+def idempotency_key_claim(*, key: str) -> bool:
+    """Claim ``key`` in the current transaction: True the first time, False once a committed
+    transaction has claimed it (``IdempotencyKey``). Apply the effect in the same transaction
+    only when it returns True, and a retry of it never applies it twice. A transaction claiming
+    the same key at the same moment waits for the first one and then gets False."""
+    from jobs.models import IdempotencyKey
+
+    table = IdempotencyKey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, created_at) VALUES (%s, now()) "  # noqa: S608
+            "ON CONFLICT (key) DO NOTHING RETURNING key",
+            [key[:128]],
+        )
+        return cursor.fetchone() is not None
 
 
 def db(func: Callable[P, R]) -> Callable[P, Any]:

@@ -16,7 +16,7 @@ from jobs.email import (
     outbound_load,
     outbound_message,
 )
-from jobs.models import JobError, OutboundEmail
+from jobs.models import IdempotencyKey, JobError, OutboundEmail
 from jobs.queue import JobContext, app, db
 
 # Finished jobs kept for the admin and for looking back; failed ones longer (staff retry them).
@@ -56,7 +56,8 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
 @app.task(name="jobs.remove_old_jobs", queueing_lock="jobs.remove_old_jobs", pass_context=True)
 async def remove_old_jobs(context: JobContext, timestamp: int) -> None:
     """Delete finished jobs: succeeded after a week, failed after 30 days (with their errors
-    and the emails they did not send). The outcome counters of ``/metrics`` stay."""
+    and the emails they did not send), and idempotency keys after 30 days. The outcome counters
+    of ``/metrics`` stay."""
     manager = context.app.job_manager
     await manager.delete_old_jobs(nb_hours=SUCCEEDED_KEPT_HOURS)
     await manager.delete_old_jobs(
@@ -72,3 +73,4 @@ def _remove_orphans() -> None:
     JobError.objects.exclude(job_id__in=ProcrastinateJob.objects.values("id")).delete()
     cutoff = timezone.now() - dt.timedelta(hours=FAILED_KEPT_HOURS)
     OutboundEmail.objects.filter(created_at__lt=cutoff).delete()
+    IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()

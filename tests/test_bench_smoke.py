@@ -182,7 +182,7 @@ def test_bench_smoke(tmp_path):
     assert set(targets) == {
         "mix_at_least_15pct_of_plain",
         "profile_alone_at_least_12pct_of_plain",
-        "think_time_p95_under_20ms",
+        "think_time_p95_under_10ms",
         "zero_errors",
         "at_most_10_pg_connections",
         "every_endpoint_p95_under_500ms",

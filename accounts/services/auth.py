@@ -39,14 +39,21 @@ def user_signin(*, request, email: str, password: str) -> User:
     One ``InvalidCredentials`` for an unknown email, a wrong password, an inactive or a deleted
     user. Both configured backends hash the password even for an unknown email, so the
     response time does not reveal whether the address exists.
+
+    With two-factor on, the sign-in is not complete yet (``accounts.services.mfa``): the caller
+    opens a challenge, and ``user_login_record`` runs after the code.
     """
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None or user.deleted_at is not None or not user.is_active:
         metrics.signin_observe(success=False)
         raise InvalidCredentials()
     metrics.signin_observe(success=True)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
+
+
+def user_login_record(*, user: User) -> None:
+    """A completed sign-in: the last sign-in time staff see."""
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
 
 
 # --- passwords -------------------------------------------------------------------------------

@@ -14,7 +14,12 @@ cookie must not turn a sign-in into a 401.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -31,8 +36,9 @@ from accounts.serializers.auth import (
     TokenPairOutput,
     UserOutput,
 )
+from accounts.serializers.mfa import MfaRequiredOutput
 from accounts.services import auth as services
-from accounts.services import tokens
+from accounts.services import mfa, tokens
 from accounts.views.cookies import (
     OriginNotAllowed,
     clear_auth_cookies,
@@ -81,14 +87,47 @@ class SignInView(PublicAuthView):
         tags=["auth"],
         auth=[],
         request=SignInInput,
-        responses={200: AuthOutput, 400: E400, 401: E401_CREDENTIALS, 429: E429},
+        responses={
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="SignInOutput",
+                    serializers=[AuthOutput, MfaRequiredOutput],
+                    resource_type_field_name=None,
+                ),
+                description="Signed in, or (two-factor on) the challenge of the second step.",
+            ),
+            400: E400,
+            401: E401_CREDENTIALS,
+            429: E429,
+        },
         summary="Sign in with email and password",
         description=(
             "Answers the user and a token pair and sets the auth cookies. A wrong email or "
             "password is one 401 `invalid_credentials` (the answer does not say which). "
             "Rate limited per IP, and per email on failures: after 5 failed attempts in 5 "
-            "minutes even the right password gets 429 until the window ends."
+            "minutes even the right password gets 429 until the window ends.\n\n"
+            "When the user has turned two-factor on, the right password answers "
+            '`{"mfa_required": true, "mfa_token": "…", "methods": ["totp", "recovery_code"]}` '
+            "instead, with no token and no cookie: send the `mfa_token` and a code to "
+            "`POST /api/auth/mfa/verify` within 5 minutes. A wrong password answers the same "
+            "401 as for any account."
         ),
+        examples=[
+            OpenApiExample(
+                "Email and password",
+                value={"email": "sam@example.com", "password": "correct horse battery"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Two-factor on: the second step",
+                value={
+                    "mfa_required": True,
+                    "mfa_token": "mfa_3q2xWm0l9h1bYc…",
+                    "methods": ["totp", "recovery_code"],
+                },
+                response_only=True,
+            ),
+        ],
     )
     def post(self, request):
         data = SignInInput(data=request.data)
@@ -103,6 +142,16 @@ class SignInView(PublicAuthView):
         except InvalidCredentials:
             throttles.limit_hit(throttles.SIGNIN_EMAIL_FAILURES, email)
             raise
+        if mfa.totp_is_on(user=user):
+            # No token and no cookie before the second step (POST /api/auth/mfa/verify).
+            return Response(
+                {
+                    "mfa_required": True,
+                    "mfa_token": mfa.mfa_challenge_start(user=user),
+                    "methods": list(mfa.METHODS),
+                }
+            )
+        services.user_login_record(user=user)
         pair = tokens.auth_tokens_issue(user=user)
         response = Response(
             {"user": UserOutput(user).data, "access": pair.access, "refresh": pair.refresh}

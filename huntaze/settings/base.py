@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
+    # Two-factor sign-in: TOTP and recovery codes (accounts/services/mfa.py, docs/auth.md).
+    "allauth.mfa",
     # The job queue's tables (migrations), models, admin and ``manage.py procrastinate``.
     "procrastinate.contrib.django",
     "jobs",  # the worker, emails through the queue, periodic jobs, queue metrics (docs/jobs.md)
@@ -115,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # STAFF_MFA_REQUIRED: staff without TOTP reach only the admin's set-up page.
+    "accounts.middleware.StaffMfaMiddleware",
     # Django's, skipped for API requests without a session cookie (nothing there uses messages).
     "huntaze.middleware.MessageMiddleware",
     # Admin pages (and the Beta dashboard) shown in ADMIN_TIME_ZONE; the API stays UTC.
@@ -343,6 +347,17 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 LOGIN_REDIRECT_URL = "/"
 
+# Two-factor sign-in on allauth's MFA (docs/auth.md, Two-factor sign-in): TOTP (RFC 6238:
+# SHA-1, 6 digits, 30 s) and 10 single-use recovery codes; no WebAuthn. One time step of clock
+# drift is accepted either side; a code is accepted once (accounts/services/mfa.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Huntaze"
+MFA_TOTP_TOLERANCE = 1
+MFA_RECOVERY_CODE_COUNT = 10
+# Staff must set up TOTP before any admin page (production default; off in development so
+# `make run` opens the admin with the seeded account at once).
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEBUG)
+
 # --- DRF / OpenAPI ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -368,6 +383,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "signin_ip": env.str("RATE_SIGNIN_IP", default="10/min"),
         "signin_email_failures": env.str("RATE_SIGNIN_EMAIL_FAILURES", default="5/5min"),
+        # Wrong two-factor codes per user, across challenges (and the admin's code step).
+        "mfa_user_failures": env.str("RATE_MFA_USER_FAILURES", default="5/5min"),
+        "mfa_verify_ip": env.str("RATE_MFA_VERIFY_IP", default="10/min"),
         "signup_ip": env.str("RATE_SIGNUP_IP", default="10/min"),
         "invite_check_ip": env.str("RATE_INVITE_CHECK_IP", default="20/min"),
         "refresh_ip": env.str("RATE_REFRESH_IP", default="60/min"),
@@ -497,6 +515,23 @@ except ValueError:
     EMAIL_RETRY_DELAYS = []
     CONFIGURATION_ERRORS["EMAIL_RETRY_DELAYS"] = (
         "EMAIL_RETRY_DELAYS must be seconds separated by commas, e.g. 30,60,120."
+    )
+
+# Seconds before each new try to record the tokens of an AI generation that failed after Azure
+# billed it, when the database could take neither the record nor the job that records it (it
+# is away): kept in the web process and tried after each delay in turn, about 9 minutes in all,
+# then logged at ERROR. The job (content.record_ai_usage) retries on the same schedule.
+_usage_delays = env.list(
+    "AI_USAGE_RETRY_DELAYS", default=["1", "2", "4", "8", "15", "30", "60", "120", "300"]
+)
+try:
+    AI_USAGE_RETRY_DELAYS = [int(value) for value in _usage_delays if value.strip()]
+    if any(delay < 0 for delay in AI_USAGE_RETRY_DELAYS):
+        raise ValueError
+except ValueError:
+    AI_USAGE_RETRY_DELAYS = []
+    CONFIGURATION_ERRORS["AI_USAGE_RETRY_DELAYS"] = (
+        "AI_USAGE_RETRY_DELAYS must be seconds separated by commas, e.g. 1,2,4."
     )
 
 # --- i18n ------------------------------------------------------------------------------------

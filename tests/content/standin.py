@@ -21,7 +21,9 @@ up) and
 ``stream_filtered`` (half the pieces, then ``finish_reason: content_filter``); the error modes
 (``500``, ``429``, ``hang``, ``content_filter``) answer as above before any chunk.
 ``streams_finished`` counts the streams written to their end, ``streams_abandoned`` those the
-client hung up on.
+client hung up on. ``before_answer``, when set, is called once the answer is written but
+before its last bytes (the JSON body, a stream's usage chunk) are sent: what a test does there
+(lock a row, take the database away) happens after the model answered and before the app saves.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -47,6 +50,7 @@ class OpenAIStandIn:
         self.text = COMPLETION_TEXT
         self.stream_pieces = 8
         self.first_token_delay: float | None = None
+        self.before_answer: Callable[[], object] | None = None
         self.streams_finished = 0
         self.streams_abandoned = 0
         self.requests: list[dict] = []
@@ -149,6 +153,8 @@ class OpenAIStandIn:
                 if standin.delay:
                     time.sleep(standin.delay)
                 text = "" if mode == "empty" else standin.text
+                if standin.before_answer is not None:
+                    standin.before_answer()
                 return self._send(
                     200,
                     {
@@ -216,6 +222,8 @@ class OpenAIStandIn:
                     finish = "content_filter" if mode == "stream_filtered" else "stop"
                     last = {"index": 0, "delta": {}, "finish_reason": finish}
                     self._event({**base, "choices": [last]})
+                    if standin.before_answer is not None:
+                        standin.before_answer()
                     if (body.get("stream_options") or {}).get("include_usage"):
                         usage = {"prompt_tokens": 42, "completion_tokens": 17, "total_tokens": 59}
                         self._event({**base, "choices": [], "usage": usage})

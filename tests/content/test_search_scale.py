@@ -1,13 +1,19 @@
-"""``?q=`` at beta scale: 10,000 assets per creator, search served by the trigram indexes.
+"""``?q=`` at beta scale: 10,000 assets per creator, search served by the owner-leading
+trigram indexes.
 
 The rows are written with one ``generate_series`` INSERT per creator (realistic French titles
-and bodies, a handful of them about "Lumière d'automne"), then ``ANALYZE`` gives the planner the
-statistics it has in production. The EXPLAIN of the exact query the list endpoint runs must use
-both ``search_fold`` trigram indexes (no sequential scan, no walk through the creator's 10,000
-rows), and the request stays within the content list's query budget.
+and bodies, a handful of them about "Lumière d'automne"; a third creator whose every title is
+about it), then ``ANALYZE`` gives the planner the statistics it has in production. The EXPLAIN of
+the exact query the list endpoint runs must use both owner-leading ``search_fold`` trigram
+indexes (no sequential scan, no walk through the creator's 10,000 rows) and read only the
+creator's own matches from them, not the other creators'; the statement is planned for its
+values at every execution, never switched to a generic plan; the request stays within the
+content list's query budget.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from django.db import connection
@@ -22,9 +28,10 @@ PER_CREATOR = 10_000
 MATCHES = 5  # rows of the first creator that mention "Lumière d'automne"
 
 
-def _fill(user, *, with_matches: bool) -> None:
-    """10,000 assets for ``user`` in one statement; every 2,000th mentions "Lumière"."""
-    match = "i %% 2000 = 0" if with_matches else "false"
+def _fill(user, *, with_matches: bool, all_match: bool = False) -> None:
+    """10,000 assets for ``user`` in one statement; every 2,000th mentions "Lumière" (or all
+    of them, ``all_match``)."""
+    match = "true" if all_match else "i %% 2000 = 0" if with_matches else "false"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -70,7 +77,7 @@ def test_search_plan_uses_both_fold_trigram_indexes_at_10000_assets_per_creator(
     first, _second = creators
     page = AssetListPage(user_id=first.pk, q=q)
     plan = _plan(page, 21)  # what the paginator asks for
-    assert "content_title_fold_trgm" in plan and "content_body_fold_trgm" in plan, plan
+    assert "content_title_owner_trgm" in plan and "content_body_owner_trgm" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert len(page[0:21]) == MATCHES
 
@@ -90,3 +97,65 @@ def test_search_request_at_10000_assets_per_creator_stays_within_the_list_budget
     assert len(ctx.captured_queries) <= BUDGET["content_list"]
     # The other creator's 10,000 rows are never matched, nor shown.
     assert auth_client(second).get("/api/content", {"q": "lumiere"}).json()["results"] == []
+
+
+def _index_scans(page: AssetListPage, limit: int) -> list[dict]:
+    """The index scans of the executed plan (EXPLAIN ANALYZE) of this page's query."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {page.sql}", [*page.values, limit, 0])
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    scans, todo = [], [plan[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        if "Index Name" in node:
+            scans.append(node)
+        todo.extend(node.get("Plans", []))
+    return scans
+
+
+def test_search_reads_only_the_creators_own_matches_from_the_owner_leading_indexes(creators):
+    """Another creator has 10,000 titles about "Lumière": the trigram indexes hand over the
+    searching creator's five matches, not the 10,005 of everyone (what an index without the
+    owner did). Plain index scans are off here so the planner shows its bitmap plan: with such
+    a crowd, the statistics (a third of all titles match) can make it walk the creator's own
+    rows newest first instead, which also reads nothing of anyone else's."""
+    first, _second = creators
+    crowd = type(first).objects.create_user(email="crowd@example.test", password="x" * 12)
+    _fill(crowd, with_matches=True, all_match=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE content_assets")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    scans = _index_scans(AssetListPage(user_id=first.pk, q="lumiere"), 21)
+    names = {scan["Index Name"] for scan in scans}
+    assert names == {"content_title_owner_trgm", "content_body_owner_trgm"}, scans
+    assert sum(scan["Actual Rows"] for scan in scans) == MATCHES, scans
+
+
+def _prepared(fragment: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{fragment}%"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_search_is_planned_for_its_values_at_every_execution(creators, auth_client):
+    """psycopg prepares a statement run 5 times on a connection, and PostgreSQL may give a
+    prepared statement one generic plan from its sixth execution on: one that does not know the
+    creator nor the words. The search is never prepared; the plain list is (the mechanism is on).
+    """
+    first, _second = creators
+    client = auth_client(first)
+    for _ in range(8):
+        response = client.get("/api/content", {"q": "lumiere", "page_size": 2})
+        assert response.status_code == 200 and len(response.json()["results"]) == 2
+        assert client.get("/api/content", {"page_size": 2}).status_code == 200
+    assert _prepared('FROM "content_assets" a WHERE a."user_id" = $1 ORDER BY'), (
+        "the list is not prepared: prepared statements are off in this test run"
+    )
+    assert _prepared("search_fold") == []
+    # And what it runs, for the values it runs with, reads the creator's matches only.
+    scans = _index_scans(AssetListPage(user_id=first.pk, q="lumiere"), 3)
+    assert sum(scan["Actual Rows"] for scan in scans) == MATCHES, scans

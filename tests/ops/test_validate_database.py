@@ -16,7 +16,15 @@ from django.db.migrations.loader import MigrationLoader
 
 from tests.servers import free_port, manage, production_env
 
-CHECK_NAMES = ["database_url", "connection", "migrations", "tables", "indexes", "row_counts"]
+CHECK_NAMES = [
+    "database_url",
+    "connection",
+    "migrations",
+    "tables",
+    "indexes",
+    "content_counts",
+    "row_counts",
+]
 
 
 def _parse(stdout: str) -> dict:

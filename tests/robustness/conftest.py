@@ -7,6 +7,16 @@ import pytest
 ALL_SCOPES = ["profile:read", "content:read", "content:write", "billing:read"]
 
 
+def report(event: str, **figures: object) -> None:
+    """Print what a user saw during ``event`` (``pytest -s``): the figures of the events table
+    in docs/robustness.md come from these lines."""
+    shown = ", ".join(
+        f"{name}={value:.2f}" if isinstance(value, float) else f"{name}={value}"
+        for name, value in figures.items()
+    )
+    print(f"\n[figures] {event}: {shown}")
+
+
 @pytest.fixture
 def high_rate_limits(settings):
     """Every throttle scope at 100000/min: the fuzzer is one client sending thousands of

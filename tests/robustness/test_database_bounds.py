@@ -29,6 +29,7 @@ from tests import factories
 from tests.conftest import assert_error
 from tests.observability.conftest import TOKEN
 from tests.observability.servers import http, sample_value
+from tests.robustness.conftest import report
 from tests.servers import Gunicorn, database_url, manage, production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -132,6 +133,16 @@ CREATE TRIGGER test_slow_statement BEFORE INSERT ON content_assets
 
 
 def _request(server: Gunicorn, method: str, path: str, token: str, body: dict | None = None):
+    return _timed(server, method, path, token, body)[0]
+
+
+def _timed(server: Gunicorn, method: str, path: str, token: str, body: dict | None = None):
+    """``_request``'s answer and the seconds it took."""
+    started = time.monotonic()
+    return _answer(server, method, path, token, body), time.monotonic() - started
+
+
+def _answer(server: Gunicorn, method: str, path: str, token: str, body: dict | None = None):
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     data = json.dumps(body).encode() if body is not None else None
     return http(method, server.base + path, headers=headers, body=data, timeout=60)
@@ -170,10 +181,10 @@ def test_waits_are_bounded_and_never_stall_the_worker():
         lock = RowLock(a.pk)
         with ThreadPoolExecutor(8) as pool:
             blocked = pool.submit(
-                _request, server, "PATCH", "/api/users/profile", token_a, {"name": "A"}
+                _timed, server, "PATCH", "/api/users/profile", token_a, {"name": "A"}
             )
             slow = pool.submit(
-                _request,
+                _timed,
                 server,
                 "POST",
                 "/api/content",
@@ -186,18 +197,25 @@ def test_waits_are_bounded_and_never_stall_the_worker():
             assert _waiting(admin) == {"Lock", "PgSleep"}
 
             reads = [
-                pool.submit(_request, server, "GET", "/api/users/profile", token)
+                pool.submit(_timed, server, "GET", "/api/users/profile", token)
                 for token in reader_tokens * 3
             ]
-            assert [r.result()[0] for r in reads] == [200] * 9
+            assert [r.result()[0][0] for r in reads] == [200] * 9
             assert not blocked.done() and not slow.done()  # the worker served around them
 
-            for future in (blocked, slow):
-                status, headers, body = future.result(timeout=60)
+            waited = {}
+            for name, future in (("lock", blocked), ("statement", slow)):
+                (status, headers, body), waited[name] = future.result(timeout=60)
                 assert status == 503, body[:300]
                 assert json.loads(body)["error"]["code"] == "service_unavailable"
                 assert headers["Retry-After"] == "1"
         assert _waiting(admin) == set()  # the sleeping statement was cancelled too
+        report(
+            "lock wait and slow statement (bounds 8 s and 12 s)",
+            other_reads_slowest_s=max(r.result()[1] for r in reads),
+            lock_wait_503_after_s=waited["lock"],
+            slow_statement_503_after_s=waited["statement"],
+        )
         status, _h, text = http(
             "GET", server.base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
         )

@@ -23,6 +23,7 @@ from content.selectors import ai_generations_this_month
 from tests import factories
 from tests.billing import events
 from tests.conftest import assert_error
+from tests.robustness.conftest import report
 from tests.servers import EmbeddedPostgres, Gunicorn, manage, migrate, production_env
 
 CHECKOUT = "/api/billing/checkout"
@@ -122,6 +123,16 @@ def test_postgres_stopped_and_restarted_under_a_stream_of_requests():
         assert recovered_at < deadline, "no 200 within 20 s of the restart"
         tail = [r for r in results if r[0] > recovered_at]
         assert tail and all(r[1] == 200 for r in tail)
+        first_good = min(r[0] + r[3] for r in results if r[0] > restarted_at and r[1] == 200)
+        report(
+            "postgresql stopped 3 s under load",
+            answers_503=sum(r[1] == 503 for r in results),
+            slowest_503_s=max(r[3] for r in results if r[1] == 503),
+            median_503_s=sorted(r[3] for r in results if r[1] == 503)[
+                sum(r[1] == 503 for r in results) // 2
+            ],
+            first_200_after_restart_s=first_good - restarted_at,
+        )
         assert server.proc.poll() is None and server.proc.pid == pid  # not restarted
     finally:
         if server:

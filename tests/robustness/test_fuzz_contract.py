@@ -49,6 +49,11 @@ BUSINESS_SECRETS = {
     # avatar: Django's URLValidator refuses host names over 253 characters (and a few other
     # URLs) that JSON Schema's "format: uri" allows.
     "PATCH /api/users/profile",
+    # A current two-factor code (computed from a secret) or a live mfa_token from sign-in.
+    "POST /api/auth/mfa/totp/confirm",
+    "DELETE /api/auth/mfa/totp",
+    "POST /api/auth/mfa/recovery-codes",
+    "POST /api/auth/mfa/verify",
     # expires_at must be in the future: a bound relative to "now" that a schema cannot state.
     "POST /api/keys",
 }

@@ -20,6 +20,7 @@ from django.contrib.auth.hashers import make_password
 from tests import factories
 from tests.observability.conftest import TOKEN
 from tests.observability.servers import current_database_url, http, sample_value
+from tests.robustness.conftest import report
 from tests.servers import Gunicorn, RedisServer, production_env
 
 pytestmark = [
@@ -38,13 +39,18 @@ def _creator(email: str) -> None:
     user.save(update_fields=["password"])
 
 
-def _signin(server: Gunicorn, email: str) -> int:
+SIGNIN_SECONDS: dict[str, list[float]] = {}  # each phase's sign-in times (report)
+
+
+def _signin(server: Gunicorn, email: str, phase: str) -> int:
+    started = time.monotonic()
     status, _headers, _body = http(
         "POST",
         server.base + "/api/auth/signin",
         headers={"Content-Type": "application/json"},
         body=json.dumps({"email": email, "password": PASSWORD}).encode(),
     )
+    SIGNIN_SECONDS.setdefault(phase, []).append(time.monotonic() - started)
     return status
 
 
@@ -99,18 +105,25 @@ def test_two_instances_share_the_limits_through_redis_hung_stopped_and_back(tmp_
 
         # Redis hung: sign-in answers, the limits hold (now on PostgreSQL, still shared).
         redis.freeze()
-        assert [_signin(a, "sam@example.test"), _signin(b, "sam@example.test")] == [200, 200]
+        assert [_signin(a, "sam@example.test", "hung"), _signin(b, "sam@example.test", "hung")] == [
+            200,
+            200,
+        ]
         _limit_shared(a, b, "203.0.113.2")
         assert _degraded(a) == 1 and _degraded(b) == 1
 
         # Redis down.
         redis.stop()
-        assert [_signin(a, "sam@example.test"), _signin(b, "sam@example.test")] == [200, 200]
+        assert [_signin(a, "sam@example.test", "down"), _signin(b, "sam@example.test", "down")] == [
+            200,
+            200,
+        ]
         _limit_shared(a, b, "203.0.113.3")
 
         # Redis back (empty, as after a restart): within a few seconds both instances count in
         # it again, without a restart of theirs.
         redis.start()
+        back = time.monotonic()
         deadline = time.monotonic() + 30
         ip = 10
         while time.monotonic() < deadline and (_degraded(a) or _degraded(b)):
@@ -119,6 +132,12 @@ def test_two_instances_share_the_limits_through_redis_hung_stopped_and_back(tmp_
             assert _invite_check(b, f"198.51.100.{ip}") == 200
             time.sleep(0.5)
         assert _degraded(a) == 0 and _degraded(b) == 0
+        report(
+            "redis hung, then down",
+            signin_hung_slowest_s=max(SIGNIN_SECONDS["hung"]),
+            signin_down_slowest_s=max(SIGNIN_SECONDS["down"]),
+            back_on_redis_after_s=time.monotonic() - back,
+        )
         _limit_shared(a, b, "203.0.113.4")
         assert _rate_limit_keys(redis)
 

@@ -28,6 +28,7 @@ from content.models import ContentAsset
 from tests import factories
 from tests.content.sse import parse_events
 from tests.content.standin import API_KEY, DEPLOYMENT, OpenAIStandIn
+from tests.robustness.conftest import report
 from tests.servers import Gunicorn, database_url, production_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -108,6 +109,7 @@ class SteadyLoad:
     def __init__(self, server: Gunicorn, tokens: list[str]) -> None:
         self.server = server
         self.results: list[tuple[float, object]] = []
+        self.seconds: list[float] = []  # each request's time
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, args=(t,)) for t in tokens]
         for thread in self._threads:
@@ -115,6 +117,7 @@ class SteadyLoad:
 
     def _run(self, token: str) -> None:
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
                 conn.request(
@@ -127,6 +130,7 @@ class SteadyLoad:
             except OSError as exc:
                 outcome = repr(exc)
             self.results.append((time.monotonic(), outcome))
+            self.seconds.append(time.monotonic() - started)
 
     def stop(self) -> None:
         self._stop.set()
@@ -161,6 +165,7 @@ def test_sighup_under_load_new_workers_take_over_and_no_request_fails(model, tmp
         raw = _first_delta(stream)
         slow_boot.touch()
         server.proc.send_signal(signal.SIGHUP)
+        hup = time.monotonic()
 
         first_old_gone = None
         deadline = time.monotonic() + 90
@@ -186,6 +191,14 @@ def test_sighup_under_load_new_workers_take_over_and_no_request_fails(model, tmp
         assert first_old_gone >= min(ready)
         events = parse_events(_read_all(stream, raw))
         assert events[-1][0] == "done"  # the old worker finished the stream it held
+        report(
+            "reload (SIGHUP)",
+            requests=len(load.results),
+            failed=len(failures),
+            slowest_s=max(load.seconds),
+            median_s=sorted(load.seconds)[len(load.seconds) // 2],
+            new_workers_serving_after_s=taken_over - hup,
+        )
         assert server.proc.poll() is None  # the same master throughout
     finally:
         if load is not None:
@@ -228,17 +241,27 @@ def test_sigterm_closes_the_listener_finishes_what_is_in_flight_then_exits(model
         while not _refused(server.port) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _refused(server.port)  # no new connection is accepted
+        refused_after = time.monotonic() - terminated
         assert server.proc.poll() is None  # while the generations go on
 
         events = parse_events(_read_all(stream, raw))
         assert events[-1][0] == "done", events[-1]
+        stream_done_after = time.monotonic() - terminated
         whole.join(timeout=30)
         assert results and results[0][0] == 201, results
         # The stream that never ends is cut at graceful_timeout, then the process exits.
         cut = parse_events(_read_all(stalled, stalled_raw))
         assert cut[-1][0] == "delta"
         assert server.proc.wait(timeout=60) == 0
-        assert time.monotonic() - terminated >= 8 - 1  # it waited for the stalled stream
+        exited_after = time.monotonic() - terminated
+        assert exited_after >= 8 - 1  # it waited for the stalled stream
+        report(
+            "deploy (SIGTERM, graceful_timeout 8 s)",
+            listener_closed_after_s=refused_after,
+            stream_done_after_s=stream_done_after,
+            json_generation=results[0][0],
+            exited_after_s=exited_after,
+        )
         for user in users[:2]:
             assert ContentAsset.objects.filter(user=user).count() == 1
     finally:

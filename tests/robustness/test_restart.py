@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
+from tests.robustness.conftest import report
 from tests.robustness.test_faults import _create_user_and_token, _get
 from tests.servers import EmbeddedPostgres, Gunicorn, migrate, production_env
 
@@ -73,16 +74,32 @@ def test_from_the_first_good_answer_after_a_restart_every_request_succeeds():
         dropped_at = time.monotonic()
         results = _reads(url, token, until=dropped_at + 20, good=40)
         assert [(round(r[0] - dropped_at, 2), r[1]) for r in results if r[1] != 200] == []
+        report(
+            "connections dropped",
+            reads=len(results),
+            failed=0,
+            slowest_s=max(r[2] - r[0] for r in results),
+        )
 
         # 2. PostgreSQL stopped and started again with every pool full: after the restart each
         # worker holds only dropped connections, and meets them as the first reads arrive.
         _fill_the_pools(url, token)
+        stopped_at = time.monotonic()
         pg.stop()
         time.sleep(1)
         pg.restart()
         restarted_at = time.monotonic()
         results = _reads(url, token, until=restarted_at + 30, good=60)
         assert _failed_after_first_good(results, restarted_at) == []
+        first_good = min(r[2] for r in results if r[1] == 200)
+        report(
+            "postgresql restarted",
+            down_s=restarted_at - stopped_at,
+            first_200_after_restart_s=first_good - restarted_at,
+            unavailable_503=sum(r[1] == 503 for r in results),
+            slowest_503_s=max((r[2] - r[0] for r in results if r[1] == 503), default=0.0),
+            reads_after_first_200=sum(r[0] >= first_good for r in results),
+        )
         assert server.proc.poll() is None and server.proc.pid == pid
     finally:
         if server:

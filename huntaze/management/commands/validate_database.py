@@ -17,6 +17,11 @@ Checks, in order (a failed connection stops there — the rest would only repeat
 - ``indexes``: every index and constraint named in a model's ``Meta.indexes`` /
   ``Meta.constraints`` (``content_tags_gin``, ``users_email_ci_unique`` …), found in
   ``pg_indexes`` (indexes, unique constraints) or ``pg_constraint`` (check constraints).
+- each app's own data checks: an app whose ``AppConfig`` has ``database_checks(connection,
+  repair=...)`` returns ``[(name, ok, detail)]`` (``content_counts``: the counts maintained by
+  triggers agree with ``content_assets``, docs/content.md). They run when every expected table
+  exists. ``--rebuild-counts`` lets them repair what drifted first
+  (recomputed in one transaction) and say so.
 - ``row_counts``: informational, one exact ``count(*)`` per existing expected table.
 
 ``--json`` prints exactly ``{"ok": bool, "checks": [{"name", "ok", "detail"}]}``. Exit status 1
@@ -100,11 +105,24 @@ class Command(BaseCommand):
             default=500.0,
             help="Fail the connection check when SELECT 1 takes longer (500).",
         )
+        parser.add_argument(
+            "--rebuild-counts",
+            action="store_true",
+            help="Recompute maintained counts that disagree with their tables, then check.",
+        )
 
-    def handle(self, *args, json: bool, database: str, max_latency_ms: float, **options):
+    def handle(
+        self,
+        *args,
+        json: bool,
+        database: str,
+        max_latency_ms: float,
+        rebuild_counts: bool = False,
+        **options,
+    ):
         connection = connections[database]
         password = connection.settings_dict.get("PASSWORD") or ""
-        checks = self._run(connection, max_latency_ms)
+        checks = self._run(connection, max_latency_ms, repair=rebuild_counts)
         for check in checks:  # belt and braces: no check may ever carry the password
             if password and password in check.detail:
                 check.detail = check.detail.replace(password, "***")
@@ -114,7 +132,7 @@ class Command(BaseCommand):
         else:
             for check in checks:
                 mark = self.style.SUCCESS("ok  ") if check.ok else self.style.ERROR("FAIL")
-                self.stdout.write(f"[{mark}] {check.name:<13} {check.detail}")
+                self.stdout.write(f"[{mark}] {check.name:<14} {check.detail}")
             self.stdout.write(
                 self.style.SUCCESS("database ok")
                 if ok
@@ -126,7 +144,7 @@ class Command(BaseCommand):
             sys.exit(1)
 
     # --- the checks ------------------------------------------------------------------------------
-    def _run(self, connection, max_latency_ms: float) -> list[Check]:
+    def _run(self, connection, max_latency_ms: float, repair: bool = False) -> list[Check]:
         # Settings that could not configure a database at all (huntaze/settings/base.py).
         config_error = settings.CONFIGURATION_ERRORS.get("DATABASES")
         if config_error:
@@ -140,8 +158,11 @@ class Command(BaseCommand):
             checks.append(self._check_migrations(connection))
             existing = set(connection.introspection.table_names())
             expected = expected_tables()
-            checks.append(self._check_tables(expected, existing))
+            tables = self._check_tables(expected, existing)
+            checks.append(tables)
             checks.append(self._check_indexes(connection, existing))
+            if tables.ok:
+                checks.extend(self._app_checks(connection, repair))
             checks.append(self._row_counts(connection, expected & existing))
         except DatabaseError as exc:  # the database went away half-way
             checks.append(Check("database", False, f"query failed: {_error_text(exc)}"))
@@ -245,6 +266,19 @@ class Command(BaseCommand):
                 "indexes", False, f"{len(missing)} of {total} missing: {_listing(missing)}"
             )
         return Check("indexes", True, f"all {total} named indexes and constraints present")
+
+    def _app_checks(self, connection, repair: bool) -> list[Check]:
+        """Each app's own checks of its data (``AppConfig.database_checks``)."""
+        checks = []
+        for config in apps.get_app_configs():
+            run = getattr(config, "database_checks", None)
+            if run is None:
+                continue
+            try:
+                checks.extend(Check(*result) for result in run(connection, repair=repair))
+            except DatabaseError as exc:  # e.g. a function of a migration not applied yet
+                checks.append(Check(config.label, False, f"check failed: {_error_text(exc)}"))
+        return checks
 
     def _row_counts(self, connection, tables: set[str]) -> Check:
         quote = connection.ops.quote_name
