@@ -288,6 +288,20 @@ def _case(case: ErrorCase, summary: str) -> tuple[str, ErrorFactory | None]:
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _get_examples(self, serializer, direction, media_type, status_code=None, extras=None):
+        # drf-spectacular ignores a serializer's examples as soon as the view declares any,
+        # even for the other direction (request examples in extend_schema hid the answer's):
+        # the serializer's own apply wherever the view's give none.
+        examples = super()._get_examples(serializer, direction, media_type, status_code, extras)
+        if examples or not self.get_examples():
+            return examples
+        # extend_schema overrides get_examples in a subclass: shadow it on this instance.
+        self.get_examples = list
+        try:
+            return super()._get_examples(serializer, direction, media_type, status_code, extras)
+        finally:
+            del self.get_examples
+
     def _get_format_parameters(self):
         # Formats are negotiated with the Accept header only (the streamed generation's
         # text/event-stream, huntaze/sse.py): no ``?format=`` parameter is offered.

@@ -48,7 +48,7 @@ from accounts.views.cookies import (
 from huntaze import throttles
 from huntaze.emails import normalize_email
 from huntaze.exceptions import InvalidCredentials
-from huntaze.schema import VALIDATION, error_response
+from huntaze.schema import VALIDATION, declared_example, error_response
 from huntaze.throttles import PER_IP, RateLimit
 
 E400 = error_response("validation_error (with fields)")
@@ -113,6 +113,7 @@ class SignInView(PublicAuthView):
             "401 as for any account."
         ),
         examples=[
+            OpenApiExample("Signed in", value=declared_example(AuthOutput), response_only=True),
             OpenApiExample(
                 "Email and password",
                 value={"email": "sam@example.com", "password": "correct horse battery"},

@@ -31,11 +31,13 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from accounts.serializers.auth import EXAMPLE_PASSWORD
+from accounts.services import mfa
 from accounts.services.keys import SCOPES
 from billing.models import SubscriptionRecord
 from huntaze.schema import example_counts, schema_bodies
 from tests import factories
 from tests.billing import events
+from tests.totp import enable_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -183,6 +185,21 @@ class World:
         return self.path
 
 
+PUBLIC = {
+    "/api/auth/signup",
+    "/api/auth/signin",
+    "/api/auth/refresh",
+    "/api/auth/signout",
+    "/api/auth/password/reset",
+    "/api/auth/password/reset/confirm",
+    "/api/auth/mfa/verify",
+    "/api/invites/check",
+    "/api/billing/webhook",
+    "/api/health",
+    "/api/health/live",
+}
+
+
 def _prepare(path: str, world: World) -> APIClient:
     """The client to send ``path``'s example with, after creating what it refers to."""
     example = world.example
@@ -192,18 +209,21 @@ def _prepare(path: str, world: World) -> APIClient:
     if path == "/api/auth/signin":
         factories.make_user(email=example["email"], password=example["password"])
         return APIClient()
-    if path.startswith("/api/auth/") and path not in ("/api/auth/me", "/api/auth/password/change"):
-        return APIClient()
-    if path in ("/api/invites/check", "/api/billing/webhook", "/api/health", "/api/health/live"):
+    if path in PUBLIC:
         return APIClient()
     return world.client
 
 
-# Request examples a test cannot see succeed: a made-up token (the real one is a secret), Stripe
-# and the AI model not configured in tests. Their answer is still a documented error body.
+# Request examples a test cannot see succeed: a made-up token or two-factor code (the real ones
+# are secrets of the moment), Stripe and the AI model not configured in tests. Their answer is
+# still a documented error body.
 ANSWERED_WITH_AN_ERROR = {
     "POST /api/auth/refresh",
     "POST /api/auth/password/reset/confirm",
+    "POST /api/auth/mfa/verify",
+    "POST /api/auth/mfa/totp/confirm",
+    "POST /api/auth/mfa/recovery-codes",
+    "DELETE /api/auth/mfa/totp",
     "POST /api/billing/checkout",
     "POST /api/content/generate",
 }
@@ -308,6 +328,21 @@ def _trigger(key, method, path, operation, world, error):
         **extra,
     )
     fields = error.get("fields") or {}
+    if path in ("/api/auth/mfa/totp", "/api/auth/mfa/recovery-codes") and key in (
+        "throttled",
+        "code_refused",
+        "conflict",
+    ):
+        enable_totp(world.user)  # wrong codes count (and refuse) only with two-factor on
+    if path == "/api/auth/mfa/totp/confirm" and key in ("code_refused", "conflict"):
+        if key == "conflict":
+            enable_totp(world.user)
+        else:
+            mfa.totp_setup_begin(user=world.user)
+    if key in ("code_refused", "mfa_not_on", "setup_not_started", "conflict") and path.startswith(
+        "/api/auth/mfa"
+    ):
+        return send(client, body)
     if key == "throttled":  # the test sets every rate to 1 a minute
         send(client, body)
         return send(client, body)
