@@ -286,3 +286,51 @@ def test_seed_says_how_the_staff_account_enrols(settings):
     call_command("seed", stdout=out, stderr=StringIO())
     line = next(line for line in out.getvalue().splitlines() if "/admin/mfa/setup/" in line)
     assert "optional here" in line and "STAFF_MFA_REQUIRED" in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("debug", "override", "expected"),
+    [("false", None, "True"), ("true", None, "False"), ("false", "false", "False")],
+)
+def test_staff_mfa_is_required_by_default_in_production_only(debug, override, expected):
+    import os
+
+    from tests.servers import manage, production_env
+
+    env = production_env(os.environ.get("DATABASE_URL", "postgres://u@127.0.0.1/x"))
+    env["DJANGO_DEBUG"] = debug
+    env.pop("STAFF_MFA_REQUIRED", None)
+    if override is not None:
+        env["STAFF_MFA_REQUIRED"] = override
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.STAFF_MFA_REQUIRED)",
+        env=env,
+        check=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_allauths_login_page_asks_for_the_code_too(make_user):
+    creator = make_user()
+    secret, _ = enable_totp(creator)
+    client = Client()
+    r = client.post("/accounts/login/", {"login": creator.email, "password": DEFAULT_PASSWORD})
+    assert r.status_code == 302 and "/accounts/2fa/authenticate/" in r["Location"]
+    assert "_auth_user_id" not in client.session
+    r = client.post("/accounts/2fa/authenticate/", {"code": totp(secret, current_step())})
+    assert r.status_code == 302
+    assert client.session["_auth_user_id"] == str(creator.pk)
+
+
+def test_allauths_signup_page_stays_closed(make_user):
+    r = Client().post(
+        "/accounts/signup/",
+        {"email": "new@example.test", "password1": "Xx-12345678", "password2": "Xx-12345678"},
+    )
+    from accounts.models import User
+
+    assert not User.objects.filter(email="new@example.test").exists()
+    assert r.status_code in (200, 302, 403)
