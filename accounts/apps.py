@@ -11,8 +11,10 @@ class AccountsConfig(AppConfig):
         from django.contrib import admin
 
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from accounts.admin.mfa import admin_login
         from huntaze.throttles import admin_login_rate_limited
 
-        # Rate-limit the admin login (per client IP) without replacing the admin site.
+        # The admin login with its two-factor step (accounts/admin/mfa.py), rate-limited per
+        # client IP, without replacing the admin site.
         if not getattr(admin.site.login, "rate_limited", False):
-            admin.site.login = admin_login_rate_limited(admin.site.login)
+            admin.site.login = admin_login_rate_limited(admin_login(admin.site))

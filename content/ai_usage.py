@@ -29,8 +29,9 @@ per two characters plus ``MAX_OUTPUT_TOKENS`` of completion.
 by the database, the connection dropped while saving, the month's row locked past the request's
 bound, the database away), ``ai_generation_release`` records what Azure billed on the month and
 gives the slot and the reservation back: at once when it can (a fresh connection if the
-request's died); else through the job ``content.record_ai_usage`` (the worker has no statement
-or lock bound); and when the database can take not even the job, from this process, tried again
+request's died); else, when the database answers but could not record (a lock or statement
+bound of the request), through the job ``content.record_ai_usage`` (the worker has no bounds);
+and when it cannot be reached, or takes not even the job, from this process, tried again
 after each of ``AI_USAGE_RETRY_DELAYS`` (about 9 minutes), then logged at ERROR with the figures
 that could not be recorded. Each of these records through ``ai_usage_record``, keyed by the
 reservation (``jobs.queue.idempotency_key_claim``): however many of them run, the tokens are
@@ -61,7 +62,6 @@ from django.db import Error, InterfaceError, OperationalError, connection, trans
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from procrastinate.exceptions import ConnectorException
 
 from content import ai_client
 from content.models import AiBudgetMonth, AiGeneration, AiReservation, AiUsage, ContentAsset
@@ -480,12 +480,16 @@ AI_USAGE_RETRY = RetrySchedule(
 
 def _record_or_defer(usage: BilledUsage) -> str:
     """Record ``usage`` now, else queue the job that records it; how (``recorded``,
-    ``deferred``); raises when the database could take neither."""
+    ``deferred``); raises when the database could take neither.
+
+    The job is for a database that answers but could not record (the month's row locked past
+    the request's bound, a statement bound): without a connection any more (none could be
+    made, or it died), the job would fail the same way, after another pool wait."""
     try:
         ai_usage_record(usage=usage)
         return "recorded"
     except Error as exc:
-        if usage.reservation_id is None:
+        if usage.reservation_id is None or connection.connection is None:
             raise
         logger.warning(
             "could not record an AI generation's billed tokens now (%s): queuing them for the worker",
@@ -501,7 +505,9 @@ def ai_usage_record_or_retry(*, usage: BilledUsage) -> None:
     away), keep it in this process and try again after each of ``AI_USAGE_RETRY_DELAYS``."""
     try:
         _record_or_defer(usage)
-    except (Error, ConnectorException) as exc:  # procrastinate wraps the database's errors
+    # The database's errors (procrastinate wraps them), and anything else: never raised to a
+    # caller that is handling the generation's own failure.
+    except Exception as exc:
         logger.warning(
             "could not record an AI generation's billed tokens nor queue them (%s): "
             "retrying from this process",
@@ -562,13 +568,13 @@ class _UsageRetrier:
             delays = settings.AI_USAGE_RETRY_DELAYS
             with self._lock:
                 if tries >= len(delays):
-                    del self._pending[key]
+                    self._pending.pop(key, None)
                     _log_lost(usage, tries=tries, error=exc)
                 else:
                     entry[1], entry[2] = tries, time.monotonic() + delays[tries]
         else:
             with self._lock:
-                del self._pending[key]
+                self._pending.pop(key, None)
             logger.warning(
                 "AI generation's billed tokens %s after %s tries from this process",
                 how,

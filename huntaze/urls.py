@@ -6,7 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from huntaze import views
+from huntaze import health, views
 
 urlpatterns = [
     path("", views.root),
@@ -15,12 +15,17 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The staff's Beta dashboard (dashboard/), before the admin's catch-all patterns.
     path("admin/beta/", include("dashboard.urls")),
+    # The admin login's two-factor step and the TOTP set-up page (accounts/admin/mfa.py).
+    path("admin/mfa/", include("accounts.admin.mfa")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     # The same schema as JSON at a stable URL (code generators; docs/api.md).
     path("api/schema.json", SpectacularJSONAPIView.as_view(), name="schema-json"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema-json"), name="docs"),
+    # Answered by HealthCheckMiddleware first; routed so the schema documents them.
+    path("api/health", health.ReadinessView.as_view(), name="health"),
+    path("api/health/live", health.LivenessView.as_view(), name="health-live"),
     path("api/", include("accounts.urls")),
     path("api/", include("invites.urls")),
     path("api/", include("billing.urls")),

@@ -23,6 +23,7 @@ soft delete).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -41,11 +42,14 @@ from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from accounts.selectors import user_active_q, user_last_activity_annotation, user_never_back_q
+from accounts.services import mfa
+from accounts.services.tokens import refresh_tokens_revoke_for_user
 from accounts.services.users import user_restore, user_role_set, user_soft_delete
 from huntaze.exceptions import DomainError
 from members.selectors import user_admin_summary
 
 EMPTY = "—"
+logger = logging.getLogger("huntaze.members")
 
 
 def _short(value) -> str:
@@ -102,6 +106,23 @@ class ActivityFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TwoFactorFilter(admin.SimpleListFilter):
+    """Who has two-factor (TOTP) on: ``totp_on``, annotated by ``UserAdmin.get_queryset``."""
+
+    title = _("double authentification")
+    parameter_name = "two_factor"
+
+    def lookups(self, request, model_admin):
+        return (("on", _("Activée")), ("off", _("Désactivée")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "on":
+            return queryset.filter(totp_on=True)
+        if self.value() == "off":
+            return queryset.filter(totp_on=False)
+        return queryset
+
+
 class RestoreForm(forms.Form):
     email = forms.EmailField(
         label=_("Adresse email"),
@@ -122,9 +143,10 @@ class UserAdmin(admin.ModelAdmin):
         "subscription",
         "created_at_column",
         "last_activity_column",
+        "two_factor_column",
         "account_status",
     )
-    list_filter = (ActivityFilter, "subscription", "role", DeletedFilter)
+    list_filter = (ActivityFilter, "subscription", "role", TwoFactorFilter, DeletedFilter)
     search_fields = ("email", "name", "deleted_email")
     ordering = ("-created_at",)
     actions = ("soft_delete_selected", "restore_selected")
@@ -136,7 +158,16 @@ class UserAdmin(admin.ModelAdmin):
         (None, {"fields": ("email", "name", "avatar", "account_status")}),
         (
             _("Accès"),
-            {"fields": ("role", "staff_access", "password_status", "is_active")},
+            {
+                "fields": (
+                    "role",
+                    "staff_access",
+                    "password_status",
+                    "two_factor",
+                    "sessions_display",
+                    "is_active",
+                )
+            },
         ),
         (
             _("Activité"),
@@ -171,6 +202,8 @@ class UserAdmin(admin.ModelAdmin):
         "subscription",
         "subscription_record_link",
         "password_status",
+        "two_factor",
+        "sessions_display",
         "is_active",
         "invite_used",
         "created_at",
@@ -186,7 +219,11 @@ class UserAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(**user_last_activity_annotation())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(**user_last_activity_annotation(), totp_on=mfa.totp_on_q())
+        )
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -219,6 +256,47 @@ class UserAdmin(admin.ModelAdmin):
     @admin.display(description=_("dernière activité"), ordering="last_activity")
     def last_activity_column(self, obj: User):
         return _short(getattr(obj, "last_activity", None))
+
+    @admin.display(description=_("2FA"), boolean=True, ordering="totp_on")
+    def two_factor_column(self, obj: User):
+        return getattr(obj, "totp_on", None)
+
+    @admin.display(description=_("double authentification"))
+    def two_factor(self, obj: User):
+        state = mfa.mfa_status(user=obj)
+        if not state.totp:
+            # Each user sets it up themselves (staff: "Double authentification" in the header).
+            return _("Désactivée (mot de passe seul).")
+        text = ngettext(
+            "Activée (TOTP) ; %(n)d code de secours restant.",
+            "Activée (TOTP) ; %(n)d codes de secours restants.",
+            state.recovery_codes_left,
+        ) % {"n": state.recovery_codes_left}
+        url = reverse("admin:accounts_user_two_factor", args=[obj.pk])
+        return format_html(
+            '{} <a class="button" id="user-two-factor-off" href="{}">{}</a>',
+            text,
+            url,
+            _("Désactiver la double authentification…"),
+        )
+
+    @admin.display(description=_("sessions"))
+    def sessions_display(self, obj: User):
+        count = obj.refresh_tokens.filter(
+            revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).count()
+        text = ngettext(
+            "%(n)d session ouverte (API et applications).",
+            "%(n)d sessions ouvertes (API et applications).",
+            count,
+        ) % {"n": count}
+        url = reverse("admin:accounts_user_sign_out", args=[obj.pk])
+        return format_html(
+            '{} <a class="button" id="user-sign-out" href="{}">{}</a>',
+            text,
+            url,
+            _("Déconnecter partout…"),
+        )
 
     @admin.display(description=_("statut"), ordering="deleted_at")
     def account_status(self, obj: User):
@@ -313,6 +391,16 @@ class UserAdmin(admin.ModelAdmin):
                 "<path:object_id>/restore/", view(self.restore_view), name="accounts_user_restore"
             ),
             path("<path:object_id>/role/", view(self.role_view), name="accounts_user_role"),
+            path(
+                "<path:object_id>/two-factor/",
+                view(self.two_factor_view),
+                name="accounts_user_two_factor",
+            ),
+            path(
+                "<path:object_id>/sign-out/",
+                view(self.sign_out_view),
+                name="accounts_user_sign_out",
+            ),
             *super().get_urls(),
         ]
 
@@ -352,6 +440,72 @@ class UserAdmin(admin.ModelAdmin):
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/accounts/user/role_confirmation.html", context)
+
+    # --- two-factor and sessions ------------------------------------------------------------
+
+    def _tool_context(self, request, user: User, title) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "original": user,
+            "change_url": reverse("admin:accounts_user_change", args=[user.pk]),
+        }
+
+    def two_factor_view(self, request, object_id):
+        """GET: what turning off a user's two-factor means; POST: do it (logged)."""
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:login"))
+        user = get_object_or_404(User, pk=_uuid_or_404(object_id))
+        context = self._tool_context(request, user, _("Désactiver la double authentification"))
+        if request.method == "POST":
+            if mfa.mfa_disable_by_staff(user=user, by=request.user):
+                self.message_user(
+                    request,
+                    _(
+                        "Double authentification désactivée pour %(email)s : le mot de passe "
+                        "suffit à se connecter jusqu'à ce qu'il la réactive."
+                    )
+                    % {"email": user.email},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(email)s n'avait pas de double authentification.") % {"email": user.email},
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(context["change_url"])
+        context["enabled"] = mfa.totp_is_on(user=user)
+        return TemplateResponse(
+            request, "admin/accounts/user/two_factor_confirmation.html", context
+        )
+
+    def sign_out_view(self, request, object_id):
+        """GET: what signing a user out everywhere means; POST: revoke every refresh family."""
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:login"))
+        user = get_object_or_404(User, pk=_uuid_or_404(object_id))
+        context = self._tool_context(request, user, _("Déconnecter partout"))
+        if request.method == "POST":
+            revoked = refresh_tokens_revoke_for_user(user=user)
+            logger.warning(
+                "user %s signed out everywhere by staff %s (%d refresh tokens revoked)",
+                user.pk,
+                request.user.pk,
+                revoked,
+            )
+            self.message_user(
+                request,
+                _(
+                    "%(email)s est déconnecté partout : ses sessions sont révoquées (un jeton "
+                    "d'accès déjà émis expire dans 15 minutes au plus)."
+                )
+                % {"email": user.email},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(context["change_url"])
+        return TemplateResponse(request, "admin/accounts/user/sign_out_confirmation.html", context)
 
     # --- soft delete and restore -----------------------------------------------------------
 

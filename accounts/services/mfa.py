@@ -44,6 +44,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from allauth.mfa.utils import decrypt, encrypt
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -71,8 +72,23 @@ class TotpAlreadyOn(Conflict):
     default_message = _("La double authentification est déjà activée.")
 
 
-def _bad_code() -> ValidationFailed:
+def code_refused() -> ValidationFailed:
+    """A wrong, replayed or spent code (400 on ``code``)."""
     return ValidationFailed(fields={"code": [str(_("Code incorrect ou déjà utilisé."))]})
+
+
+def mfa_not_on() -> ValidationFailed:
+    """Turning off or renewing codes while two-factor is off (400 on ``code``)."""
+    return ValidationFailed(
+        fields={"code": [str(_("La double authentification n'est pas activée."))]}
+    )
+
+
+def setup_not_started() -> ValidationFailed:
+    """A confirmation without a pending secret (none, or older than an hour)."""
+    return ValidationFailed(
+        fields={"code": [str(_("Aucune configuration en cours : recommencez."))]}
+    )
 
 
 # --- status ----------------------------------------------------------------------------------
@@ -176,10 +192,8 @@ def totp_setup_confirm(*, user: User, code: object) -> list[str]:
             return codes
     _failure(user)
     if pending is None:
-        raise ValidationFailed(
-            fields={"code": [str(_("Aucune configuration en cours : recommencez."))]}
-        )
-    raise _bad_code()
+        raise setup_not_started()
+    raise code_refused()
 
 
 def _recovery_codes_renew(user: User) -> list[str]:
@@ -252,7 +266,7 @@ def mfa_code_check(*, user: User, code: object) -> str:
     method = _code_accept(user, _clean(code))
     if method is None:
         _failure(user)
-        raise _bad_code()
+        raise code_refused()
     return method
 
 
@@ -270,9 +284,7 @@ def _mfa_delete(user: User) -> int:
 def totp_disable(*, user: User, code: object) -> None:
     """Turn TOTP and the recovery codes off, with a current code (TOTP or recovery)."""
     if not totp_is_on(user=user):
-        raise ValidationFailed(
-            fields={"code": [str(_("La double authentification n'est pas activée."))]}
-        )
+        raise mfa_not_on()
     mfa_code_check(user=user, code=code)
     _mfa_delete(user)
     logger.info("user %s turned two-factor off", user.pk)
@@ -289,9 +301,7 @@ def mfa_disable_by_staff(*, user: User, by: User) -> bool:
 def recovery_codes_regenerate(*, user: User, code: object) -> list[str]:
     """New recovery codes with a current code; the old ones stop working."""
     if not totp_is_on(user=user):
-        raise ValidationFailed(
-            fields={"code": [str(_("La double authentification n'est pas activée."))]}
-        )
+        raise mfa_not_on()
     mfa_code_check(user=user, code=code)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
@@ -352,6 +362,22 @@ def mfa_challenge_verify(*, token: object, code: object) -> tuple[User, str]:
         _failure(user)
         raise InvalidCredentials()
     return user, method
+
+
+def mfa_challenge_is_open(*, token: str) -> bool:
+    """Whether the challenge ``token`` can still be answered (not spent, expired or
+    exhausted): the admin sends the browser back to the password when it cannot."""
+    return MfaChallenge.objects.filter(
+        token_hash=sha256_hex(token),
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        attempts__lt=CHALLENGE_MAX_ATTEMPTS,
+    ).exists()
+
+
+def totp_on_q(prefix: str = "") -> Exists:
+    """``EXISTS`` (a TOTP authenticator of the user): the users' admin list and filter."""
+    return Exists(Authenticator.objects.filter(user_id=OuterRef(f"{prefix}pk"), type=TOTP_TYPE))
 
 
 def mfa_challenges_purge(*, older_than: timedelta = timedelta(0)) -> int:

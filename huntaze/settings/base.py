@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # STAFF_MFA_REQUIRED: staff without TOTP reach only the admin's set-up page.
+    "accounts.middleware.StaffMfaMiddleware",
     # Django's, skipped for API requests without a session cookie (nothing there uses messages).
     "huntaze.middleware.MessageMiddleware",
     # Admin pages (and the Beta dashboard) shown in ADMIN_TIME_ZONE; the API stays UTC.
@@ -408,6 +410,12 @@ SPECTACULAR_SETTINGS = {
         {"name": "content", "description": "Content assets: list, search, CRUD, AI generation."},
         {"name": "billing", "description": "The plan and Stripe Checkout / customer portal."},
         {"name": "invites", "description": "Beta invites: the public check; staff (ADMIN) routes."},
+        {"name": "health", "description": "Probes for load balancers and orchestrators."},
+    ],
+    # No schema without an example for every JSON body (huntaze/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "huntaze.schema.require_examples",
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -362,3 +362,36 @@ def test_one_totp_code_sent_twice_at_once_signs_in_once(user):
         lambda token: _verify(APIClient(), token, code).status_code, args=[(t,) for t in tokens]
     )
     assert sorted(statuses) == [200, 401]
+
+
+def test_expired_challenges_are_purged(api_client, user):
+    from accounts.services.mfa import mfa_challenges_purge
+
+    enable_totp(user)
+    _challenge(api_client, user)
+    _challenge(api_client, user)
+    MfaChallenge.objects.filter(pk=MfaChallenge.objects.first().pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert mfa_challenges_purge() == 1
+    assert MfaChallenge.objects.count() == 1
+
+
+def test_no_code_secret_or_challenge_in_the_logs(api_client, user, caplog):
+    import logging
+
+    for name in ("", "django", "accounts", "allauth", "huntaze"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    client = auth_client(user)
+    secret = client.post("/api/auth/mfa/totp").json()["secret"]
+    first = totp(secret, current_step())
+    codes = client.post("/api/auth/mfa/totp/confirm", {"code": first}, format="json").json()[
+        "recovery_codes"
+    ]
+    token = _challenge(api_client, user)
+    assert _verify(api_client, token, codes[0]).status_code == 200
+    _verify(api_client, _challenge(api_client, user), "000000")
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert "turned two-factor on" in logged  # the log line exists …
+    for value in (secret, first, token, *codes):
+        assert value not in logged  # … without any secret

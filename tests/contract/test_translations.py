@@ -46,7 +46,8 @@ PLURAL_NAMES = {"ngettext", "ngettext_lazy"}
 def _source_files(suffixes: tuple[str, ...]):
     for path in sorted(REPO.rglob("*")):
         rel = path.relative_to(REPO)
-        if any(part in SKIP_DIRS or part.startswith(".pgdata") for part in rel.parts):
+        # Hidden folders are never source: .venv-upgrade/ (make upgrade-check), .pgdata*/, .git/…
+        if any(part in SKIP_DIRS or part.startswith(".") for part in rel.parts):
             continue
         if path.is_file() and path.suffix in suffixes:
             yield path

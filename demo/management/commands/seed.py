@@ -151,6 +151,11 @@ class Command(BaseCommand):
         shown = generated if creator_pw == f"password: {generated}" else "<password>"
         out(f"  API docs : {base}/api/docs  (OpenAPI schema: {base}/api/schema.json)")
         out(f"  Admin    : {base}/admin/  (sign in as {ADMIN_EMAIL})")
+        required = "required" if settings.STAFF_MFA_REQUIRED else "optional here"
+        out(
+            f"  2FA      : {base}/admin/mfa/setup/  (TOTP for the admin account, {required}; "
+            "production requires it: STAFF_MFA_REQUIRED)"
+        )
         out(
             f"  Sign in  : curl -s -X POST {base}/api/auth/signin "
             "-H 'Content-Type: application/json' "
