@@ -38,6 +38,7 @@ from accounts.services.tokens import (
     access_token_issued_at_us,
     issued_at_us,
 )
+from huntaze.exceptions import TokenInvalid
 from huntaze.hashing import sha256_hex
 
 ACCESS_COOKIE = "access_token"
@@ -62,7 +63,7 @@ class CredentialInvalid(exceptions.AuthenticationFailed):
     its own exceptions, and adds the ``WWW-Authenticate`` header to those."""
 
     default_code = "token_invalid"
-    default_detail = _("Jeton invalide ou expiré.")
+    default_detail = TokenInvalid.default_message  # one message for both
 
 
 UserRead = Callable[[uuid.UUID], User | None]

@@ -29,6 +29,26 @@ from huntaze.secrets import runtime_secret
 logger = logging.getLogger("huntaze.billing")
 
 
+class PaidPlanActive(Conflict):
+    """A paid plan is already active or past due: plan changes go through the portal."""
+
+    default_message = _(
+        "Un abonnement payant est déjà actif ; changez d'offre depuis le portail client."
+    )
+
+
+class PaymentNotConfigured(ServiceUnavailable):
+    """The price of the plan or the Stripe key is not configured."""
+
+    default_message = _("Le paiement n'est pas configuré.")
+
+
+class NoStripeCustomer(Conflict):
+    """The user never went through checkout."""
+
+    default_message = _("Aucun client Stripe pour ce compte : souscrivez d'abord une offre.")
+
+
 # --- plans and prices ------------------------------------------------------------------------
 
 LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
@@ -132,13 +152,11 @@ def checkout_session_start(*, user: User, plan: str, interval: str) -> str:
     """
     record = SubscriptionRecord.objects.filter(user=user).only("plan", "status").first()
     if record and record.plan in PAID_PLANS and record.status in LIVE_STATUSES:
-        raise Conflict(
-            _("Un abonnement payant est déjà actif ; changez d'offre depuis le portail client.")
-        )
+        raise PaidPlanActive()
     price_id = price_id_for(plan=plan, interval=interval)
     if not price_id or not stripe_client.is_configured():
         logger.warning("stripe checkout is not configured", extra={"plan": plan})
-        raise ServiceUnavailable(_("Le paiement n'est pas configuré."))
+        raise PaymentNotConfigured()
     customer_id = stripe_customer_ensure(user=user)
     frontend = settings.FRONTEND_URL
     # One session per user, price and 10-minute window: a double click or a retry gets the
@@ -158,7 +176,7 @@ def checkout_session_start(*, user: User, plan: str, interval: str) -> str:
 def portal_session_start(*, user: User) -> str:
     """A Stripe customer-portal session URL; 409 when the user has no Stripe customer yet."""
     if not user.stripe_customer_id:
-        raise Conflict(_("Aucun client Stripe pour ce compte : souscrivez d'abord une offre."))
+        raise NoStripeCustomer()
     window = int(time.time() // 60)
     connection_release()  # Stripe may take 10 s: keep no pooled connection meanwhile
     return stripe_client.portal_session_create(

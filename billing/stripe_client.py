@@ -41,8 +41,14 @@ class WebhookPayloadInvalid(Exception):
     """A correctly signed body that is not a JSON Stripe event."""
 
 
+class PaymentUnavailable(ServiceUnavailable):
+    """Stripe did not answer, or refused the call."""
+
+    default_message = _("Le service de paiement est indisponible.")
+
+
 def _unavailable(message: Any = None) -> ServiceUnavailable:
-    return ServiceUnavailable(message or _("Le service de paiement est indisponible."))
+    return PaymentUnavailable(message)
 
 
 @lru_cache(maxsize=4)

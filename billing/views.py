@@ -5,16 +5,54 @@ from __future__ import annotations
 import logging
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiRequest, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import authentication_reading
 from billing import selectors, services, webhooks
-from billing.serializers import CheckoutInput, SubscriptionOutput, UrlOutput, WebhookOutput
+from billing.serializers import (
+    CheckoutInput,
+    CheckoutOutput,
+    PortalOutput,
+    SubscriptionOutput,
+    WebhookOutput,
+)
+from billing.services import NoStripeCustomer, PaidPlanActive, PaymentNotConfigured
+from billing.stripe_client import PaymentUnavailable
+from billing.webhooks import InvalidSignature
+from huntaze.exceptions import ServiceUnavailable
+from huntaze.schema import error_response
 
 logger = logging.getLogger("huntaze.billing")
+
+# What Stripe sends (abridged): an event whose ``data.object`` is the changed object.
+STRIPE_EVENT_EXAMPLE = OpenApiExample(
+    "example",
+    value={
+        "id": "evt_1QbR7sK2x9LmN4pQ8rT5vW0y",
+        "object": "event",
+        "type": "customer.subscription.updated",
+        "created": 1796574400,
+        "livemode": True,
+        "data": {
+            "object": {
+                "id": "sub_1QbR6nK2x9LmN4pQk3Jd7HsA",
+                "object": "subscription",
+                "customer": "cus_RkT2m8Xq4vL1pZ",
+                "status": "active",
+                "cancel_at_period_end": False,
+                "current_period_start": 1794731400,
+                "current_period_end": 1797323400,
+                "items": {
+                    "object": "list",
+                    "data": [{"price": {"id": "price_1QbR2aK2x9LmN4pQproMonth"}}],
+                },
+            }
+        },
+    },
+)
 
 
 class BillingSubscriptionView(APIView):
@@ -43,7 +81,18 @@ class BillingCheckoutView(APIView):
     # 409 documented (found by the contract fuzzer): a paid plan already ACTIVE or PAST_DUE.
     @extend_schema(
         request=CheckoutInput,
-        responses={200: UrlOutput, 409: OpenApiResponse(description="conflict")},
+        responses={
+            200: CheckoutOutput,
+            409: error_response(
+                "conflict", ("A paid plan is already active or past due", PaidPlanActive)
+            ),
+            503: error_response(
+                "service_unavailable",
+                ("The database cannot be reached", ServiceUnavailable),
+                ("The plan's price or Stripe is not configured", PaymentNotConfigured),
+                ("Stripe did not answer", PaymentUnavailable),
+            ),
+        },
         tags=["billing"],
         summary="Start a Stripe Checkout for a paid plan",
         description=(
@@ -69,7 +118,17 @@ class BillingPortalView(APIView):
     # 409 documented (found by the contract fuzzer): no Stripe customer yet.
     @extend_schema(
         request=None,
-        responses={200: UrlOutput, 409: OpenApiResponse(description="conflict")},
+        responses={
+            200: PortalOutput,
+            409: error_response(
+                "conflict", ("The user never went through checkout", NoStripeCustomer)
+            ),
+            503: error_response(
+                "service_unavailable",
+                ("The database cannot be reached", ServiceUnavailable),
+                ("Stripe is not configured, or did not answer", PaymentUnavailable),
+            ),
+        },
         tags=["billing"],
         summary="Open the Stripe customer portal",
         description=(
@@ -91,8 +150,19 @@ class BillingWebhookView(APIView):
     throttle_classes: list = []
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        responses=WebhookOutput,
+        request=OpenApiRequest(OpenApiTypes.OBJECT, examples=[STRIPE_EVENT_EXAMPLE]),
+        responses={
+            200: WebhookOutput,
+            400: error_response(
+                "invalid_signature",
+                ("The Stripe-Signature header is missing, wrong or too old", InvalidSignature),
+            ),
+            503: error_response(
+                "service_unavailable",
+                ("The database cannot be reached", ServiceUnavailable),
+                ("The webhook's signing secret is not configured", PaymentUnavailable),
+            ),
+        },
         tags=["billing"],
         summary="Stripe webhook (called by Stripe)",
         description=(

@@ -25,8 +25,22 @@ from content.models import (
 )
 from huntaze.fields import ChoiceField, DirectOutput, StrictCharField
 from huntaze.fields import encodable as _encodable
+from huntaze.schema import schema_example
 
 QUERY_MAX = 200
+
+# The schema's examples (huntaze/schema.py).
+ASSET_EXAMPLE = {
+    "id": "9d4b7e21-3c5a-4f8e-b1d6-0a2c4e6f8b3d",
+    "title": "Lancement de la collection d'hiver",
+    "content": "Nouvelle collection en ligne ce soir à 19 h : trois pièces, une seule série limitée.",
+    "type": "POST",
+    "category": "mode",
+    "tags": ["hiver", "lancement"],
+    "metadata": {"platform": "instagram", "scheduled_for": "2026-12-12T18:00:00Z"},
+    "created_at": "2026-12-07T17:06:21.402118Z",
+    "updated_at": "2026-12-07T17:06:21.402118Z",
+}
 
 
 # Titles and tags are trimmed and may not be blank, so one of whitespace only is refused: the
@@ -81,6 +95,16 @@ class MetadataField(serializers.Field):
         return value
 
 
+@schema_example(
+    {
+        "title": ASSET_EXAMPLE["title"],
+        "content": ASSET_EXAMPLE["content"],
+        "type": "POST",
+        "category": "mode",
+        "tags": ["hiver", "lancement"],
+        "metadata": ASSET_EXAMPLE["metadata"],
+    }
+)
 class ContentAssetCreateInput(serializers.Serializer):
     title = StrictCharField(min_length=1, max_length=TITLE_MAX, validators=[NOT_BLANK])
     content = StrictCharField(max_length=CONTENT_MAX, allow_blank=True, trim_whitespace=False)
@@ -92,10 +116,20 @@ class ContentAssetCreateInput(serializers.Serializer):
     metadata = MetadataField(required=False)
 
 
+@schema_example({"title": "Lancement avancé à 18 h", "tags": ["hiver", "lancement", "teaser"]})
 class ContentAssetUpdateInput(ContentAssetCreateInput):
     """PATCH: the same fields and bounds, each optional (used with ``partial=True``)."""
 
 
+@schema_example(
+    {
+        "type": "CAPTION",
+        "prompt": "Une légende courte et chaleureuse pour une photo de marché de Noël à Strasbourg",
+        "title": "Marché de Noël",
+        "category": "voyage",
+        "tags": ["noël", "strasbourg"],
+    }
+)
 class ContentGenerateInput(serializers.Serializer):
     type = ChoiceField(choices=ContentType.choices)
     prompt = StrictCharField(min_length=1, max_length=PROMPT_MAX)
@@ -138,6 +172,7 @@ class ContentListQuery(serializers.Serializer):
         return query.validated_data
 
 
+@schema_example(ASSET_EXAMPLE)
 class ContentAssetOutput(DirectOutput, serializers.ModelSerializer):
     """The asset as the API shows it. ``DirectOutput`` renders these fields without walking
     DRF's fields per row (a list renders 20); ``tests/content`` pins it to DRF's output."""
@@ -159,3 +194,27 @@ class ContentAssetOutput(DirectOutput, serializers.ModelSerializer):
             "updated_at",
         )
         read_only_fields = fields
+
+
+@schema_example(
+    {
+        **ASSET_EXAMPLE,
+        "id": "2f6c8a0e-5b7d-4e9f-a1c3-d5e7f9b1a3c6",
+        "title": "Marché de Noël",
+        "content": "Vin chaud, lumières et pain d'épices : Strasbourg fait briller décembre. ✨",
+        "type": "CAPTION",
+        "category": "voyage",
+        "tags": ["noël", "strasbourg"],
+        "metadata": {
+            "ai": {
+                "model": "gpt-4o",
+                "prompt": "Une légende courte et chaleureuse pour une photo de marché de Noël à "
+                "Strasbourg",
+                "prompt_tokens": 61,
+                "completion_tokens": 27,
+            }
+        },
+    }
+)
+class GeneratedAssetOutput(ContentAssetOutput):
+    """``POST /api/content/generate``: the saved asset (``metadata.ai`` says how it was made)."""

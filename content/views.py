@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import exceptions as drf
+from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from content import selectors, services
+from content import ai_client, selectors, services
+from content.ai_usage import AiBudgetExhausted
 from content.models import ContentType
 from content.serializers import (
     ContentAssetCreateInput,
@@ -22,9 +24,11 @@ from content.serializers import (
     ContentAssetUpdateInput,
     ContentGenerateInput,
     ContentListQuery,
+    GeneratedAssetOutput,
 )
-from huntaze.exceptions import NotFound, error_response_for
+from huntaze.exceptions import NotFound, QuotaExceeded, ServiceUnavailable, error_response_for
 from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
+from huntaze.schema import VALIDATION, error_response, paginated_output
 from huntaze.sse import (
     EventStreamRenderer,
     JsonErrorsBeforeStream,
@@ -64,13 +68,8 @@ class ContentListView(APIView):
             "substring of the title or the text that ignores case and accents (`lumiere` finds "
             '"Lumière"). Empty values mean no filter. With an API key, needs `content:read`.'
         ),
-        responses=inline_serializer(
-            "PaginatedContentAssetOutputList",
-            {
-                "results": ContentAssetOutput(many=True),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-            },
+        responses=paginated_output(
+            "PaginatedContentAssetOutputList", ContentAssetOutput, "/api/content"
         ),
     )
     def get(self, request):
@@ -170,6 +169,17 @@ STREAM_DESCRIPTION = (
 )
 
 
+STREAM_EXAMPLE = OpenApiExample(
+    "stream",
+    media_type="text/event-stream",
+    value=(
+        'event: delta\ndata: {"text": "Vin chaud, lumières"}\n\n'
+        'event: delta\ndata: {"text": " et pain d\'épices"}\n\n'
+        'event: done\ndata: {"id": "2f6c8a0e-5b7d-4e9f-a1c3-d5e7f9b1a3c6", "type": "CAPTION", …}\n\n'
+    ),
+)
+
+
 class ContentGenerateView(JsonErrorsBeforeStream, APIView):
     """``POST /api/content/generate``: the asset as JSON (201), or, with ``Accept:
     text/event-stream``, Server-Sent Events as the model writes (docs/content.md, Streaming)."""
@@ -183,10 +193,28 @@ class ContentGenerateView(JsonErrorsBeforeStream, APIView):
     @extend_schema(
         request=ContentGenerateInput,
         responses={
-            (201, "application/json"): ContentAssetOutput,
+            (201, "application/json"): GeneratedAssetOutput,
             (200, "text/event-stream"): OpenApiResponse(
                 response=OpenApiTypes.STR,
                 description=STREAM_DESCRIPTION,
+                examples=[STREAM_EXAMPLE],
+            ),
+            400: error_response(
+                "validation_error",
+                VALIDATION,
+                ("The model's content filter refused the prompt", ai_client._prompt_rejected),
+            ),
+            429: error_response(
+                "throttled or quota_exceeded",
+                ("Rate limit reached; wait Retry-After seconds", lambda: drf.Throttled(wait=42)),
+                ("The plan's monthly AI generations are used up", QuotaExceeded),
+            ),
+            503: error_response(
+                "service_unavailable",
+                ("The database cannot be reached", ServiceUnavailable),
+                ("The AI model is not configured", ai_client.AiNotConfigured),
+                ("The AI model did not answer in time, or failed", ai_client.AiUnavailable),
+                ("The month's AI budget is spent", AiBudgetExhausted),
             ),
         },
         summary="Generate a content asset with the AI model",

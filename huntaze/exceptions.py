@@ -84,6 +84,14 @@ class EmailTaken(Conflict):
     default_message = _("Cette adresse email est déjà utilisée.")
 
 
+class PayloadTooLarge(DomainError):
+    """A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (huntaze.middleware refuses it unread)."""
+
+    code = "payload_too_large"
+    status_code = 413
+    default_message = _("Corps de requête trop volumineux.")
+
+
 class QuotaExceeded(DomainError):
     code = "quota_exceeded"
     status_code = 429
@@ -209,9 +217,7 @@ def _invalid(message: Any, fields: dict[str, list[str]]) -> Response:
 def _bad_request(exc: Exception) -> Response | None:
     """What the client sent is at fault: 413, or 400 ``validation_error`` with ``fields``."""
     if isinstance(exc, RequestDataTooBig):  # a SuspiciousOperation: first
-        return Response(
-            error_body("payload_too_large", _("Corps de requête trop volumineux.")), status=413
-        )
+        return _domain_error(PayloadTooLarge())
     if isinstance(exc, SuspiciousOperation):
         return _invalid(_("Requête invalide."), {"non_field_errors": [str(_("Requête invalide."))]})
     if isinstance(exc, (drf.ParseError, RecursionError)):

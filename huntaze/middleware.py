@@ -17,10 +17,14 @@ from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import LazyObject, empty
-from django.utils.translation import gettext as _
 
 from huntaze import health, l10n, metrics
-from huntaze.exceptions import database_unavailable, error_response
+from huntaze.exceptions import (
+    PayloadTooLarge,
+    ServiceUnavailable,
+    database_unavailable,
+    error_response,
+)
 from huntaze.logging import reset_request_id, set_request_id
 
 logger = logging.getLogger("huntaze.errors")
@@ -73,9 +77,8 @@ class ApiPathMiddleware:
             except ValueError:
                 length = 0
             if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-                return error_response(
-                    "payload_too_large", _("Corps de requête trop volumineux."), 413
-                )
+                too_large = PayloadTooLarge()
+                return error_response(too_large.code, too_large.message, too_large.status_code)
             response = self.get_response(request)
             # API answers are per user (profile, export, tokens): never stored by a cache.
             if not response.has_header("Cache-Control"):
@@ -95,8 +98,9 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)):
+            unavailable = ServiceUnavailable()
             response = error_response(
-                "service_unavailable", _("Service temporairement indisponible."), 503
+                unavailable.code, unavailable.message, unavailable.status_code
             )
             for name, value in database_unavailable(exception).items():
                 response[name] = value

@@ -6,7 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from huntaze import views
+from huntaze import health, views
 
 urlpatterns = [
     path("", views.root),
@@ -23,6 +23,9 @@ urlpatterns = [
     # The same schema as JSON at a stable URL (code generators; docs/api.md).
     path("api/schema.json", SpectacularJSONAPIView.as_view(), name="schema-json"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema-json"), name="docs"),
+    # Answered by HealthCheckMiddleware first; routed so the schema documents them.
+    path("api/health", health.ReadinessView.as_view(), name="health"),
+    path("api/health/live", health.LivenessView.as_view(), name="health-live"),
     path("api/", include("accounts.urls")),
     path("api/", include("invites.urls")),
     path("api/", include("billing.urls")),

@@ -12,17 +12,20 @@ from huntaze.fields import (
     StrictEmailField,
     StrictIntegerField,
 )
+from huntaze.schema import schema_example
 from invites.selectors import STATUSES
 from invites.services import EXPIRES_IN_DAYS_MAX, EXPIRES_IN_DAYS_MIN
 
 MAX_EMAILS_PER_REQUEST = 500
 
 
+@schema_example({"email": "lea.dubois@example.com", "code": "9F3A6C1E8B2D4705"})
 class InviteCheckInput(serializers.Serializer):
     email = StrictEmailField(max_length=254)
     code = StrictCharField(max_length=64, trim_whitespace=True)
 
 
+@schema_example({"valid": True})
 class InviteCheckOutput(serializers.Serializer):
     valid = serializers.BooleanField()
 
@@ -31,6 +34,13 @@ class InviteListQuery(serializers.Serializer):
     status = ChoiceField(choices=STATUSES, required=False)
 
 
+@schema_example(
+    {
+        "emails": ["lea.dubois@example.com", "hugo.moreau@example.com"],
+        "expires_in_days": 30,
+        "send": True,
+    }
+)
 class InviteCreateInput(serializers.Serializer):
     emails = serializers.ListField(
         child=StrictEmailField(max_length=254),
@@ -52,6 +62,16 @@ class InviteCreateInput(serializers.Serializer):
 EMAIL_STATES = ("queued", "sent", "failed")
 
 
+@schema_example(
+    {
+        "id": "c4d8e2f1-7a3b-4c9d-8e1f-2a6b5c9d0e7f",
+        "email": "lea.dubois@example.com",
+        "code": "9F3A6C1E8B2D4705",
+        "status": "pending",
+        "expires_at": "2027-01-06T17:06:21.402118Z",
+        "email_status": "queued",
+    }
+)
 class InviteCreatedOutput(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
@@ -67,6 +87,22 @@ class InviteCreatedOutput(serializers.Serializer):
     )
 
 
+@schema_example(
+    {
+        "id": "c4d8e2f1-7a3b-4c9d-8e1f-2a6b5c9d0e7f",
+        "email": "lea.dubois@example.com",
+        "code": "9F3A6C1E8B2D4705",
+        "status": "used",
+        "created_at": "2026-12-07T17:06:21.402118Z",
+        "expires_at": "2027-01-06T17:06:21.402118Z",
+        "sent_at": "2026-12-07T17:06:24.913550Z",
+        "email_status": "sent",
+        "email_error": None,
+        "used_at": "2026-12-08T08:41:57.220781Z",
+        "used_by": "8a1e5d3c-2b7f-4a9e-b6c0-d4f2e8a1b3c5",
+        "revoked_at": None,
+    }
+)
 class InviteOutput(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()

@@ -36,6 +36,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huntaze import metrics
 from huntaze.emails import normalize_email
@@ -46,6 +47,13 @@ from jobs.email import email_error_text
 from jobs.queue import jobs_defer
 
 logger = logging.getLogger("huntaze.invites")
+
+
+class InviteAlreadyUsed(Conflict):
+    """A used invite cannot be revoked."""
+
+    default_message = gettext_lazy("Cette invitation a déjà été utilisée.")
+
 
 EXPIRES_IN_DAYS_MIN = 1
 EXPIRES_IN_DAYS_MAX = 365
@@ -237,7 +245,7 @@ def invite_revoke(*, invite: BetaInvite) -> BetaInvite:
     ).update(revoked_at=now, updated_at=now)
     invite.refresh_from_db()
     if updated == 0 and invite.used_at is not None:
-        raise Conflict(_("Cette invitation a déjà été utilisée."))
+        raise InviteAlreadyUsed()
     return invite
 
 

@@ -6,7 +6,6 @@ import uuid
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.permissions import ApiKeyScope, IsAdminRole
 from huntaze.exceptions import NotFound
 from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
+from huntaze.schema import declared_example, error_response, paginated_output, schema_example
 from huntaze.throttles import PER_IP, RateLimit
 from invites.models import BetaInvite
 from invites.selectors import STATUSES, invite_list
@@ -26,9 +26,32 @@ from invites.serializers import (
     InviteListQuery,
     InviteOutput,
 )
-from invites.services import invite_is_valid, invite_issue_many, invite_revoke, invite_send
+from invites.services import (
+    InviteAlreadyUsed,
+    invite_is_valid,
+    invite_issue_many,
+    invite_revoke,
+    invite_send,
+)
 
 ADMIN_PERMISSIONS = [IsAuthenticated, ApiKeyScope, IsAdminRole]
+
+INVITE_CREATE_RESPONSE = inline_serializer(
+    "InviteCreateResponse", {"results": InviteCreatedOutput(many=True)}
+)
+schema_example(
+    {
+        "results": [
+            declared_example(InviteCreatedOutput),
+            {
+                **declared_example(InviteCreatedOutput),
+                "id": "f7b3a9e5-0c2d-4e6f-9a8b-1c3d5e7f9a0b",
+                "email": "hugo.moreau@example.com",
+                "code": "2E7B0D5A9C4F1863",
+            },
+        ]
+    }
+)(type(INVITE_CREATE_RESPONSE))
 
 
 class InviteCheckView(APIView):
@@ -73,14 +96,7 @@ class InviteListCreateView(APIView):
             OpenApiParameter("status", str, enum=list(STATUSES)),
             *PAGE_PARAMETERS,
         ],
-        responses=inline_serializer(
-            "PaginatedInviteList",
-            {
-                "results": InviteOutput(many=True),
-                "next": drf_serializers.URLField(allow_null=True),
-                "previous": drf_serializers.URLField(allow_null=True),
-            },
-        ),
+        responses=paginated_output("PaginatedInviteList", InviteOutput, "/api/invites"),
     )
     def get(self, request):
         query = InviteListQuery(data=request.query_params)
@@ -102,11 +118,7 @@ class InviteListCreateView(APIView):
             "already has an account is invited too; its sign-up will answer 409."
         ),
         request=InviteCreateInput,
-        responses={
-            201: inline_serializer(
-                "InviteCreateResponse", {"results": InviteCreatedOutput(many=True)}
-            )
-        },
+        responses={201: INVITE_CREATE_RESPONSE},
     )
     def post(self, request):
         data = InviteCreateInput(data=request.data)
@@ -130,7 +142,12 @@ class InviteDetailView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         request=None,
-        responses={204: None},
+        responses={
+            204: None,
+            409: error_response(
+                "conflict", ("The invite was used: it cannot be revoked", InviteAlreadyUsed)
+            ),
+        },
         summary="Revoke an invite (staff)",
         description=(
             "ADMIN users only. The code stops working at once; revoking a revoked invite is a "

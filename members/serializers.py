@@ -10,11 +10,19 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.serializers.auth import UserOutput
-from accounts.serializers.keys import ApiKeyOutput
-from billing.serializers import SubscriptionOutput
-from content.serializers import ContentAssetOutput
+from accounts.serializers.auth import EXAMPLE_PASSWORD, USER_EXAMPLE, UserOutput
+from accounts.serializers.keys import API_KEY_EXAMPLE, ApiKeyOutput
+from billing.serializers import SUBSCRIPTION_EXAMPLE, SubscriptionOutput
+from content.serializers import ASSET_EXAMPLE, ContentAssetOutput
 from huntaze.fields import DirectOutput, StrictCharField, StrictEmailField, StrictInput
+from huntaze.schema import schema_example
+
+# The schema's examples (huntaze/schema.py).
+PROFILE_EXAMPLE = {
+    **USER_EXAMPLE,
+    "subscription_record": SUBSCRIPTION_EXAMPLE,
+    "stats": {"content_count": 48, "ai_generations_this_month": 12},
+}
 
 # --- profile ----------------------------------------------------------------------------------
 
@@ -24,6 +32,7 @@ class ProfileStatsOutput(DirectOutput, serializers.Serializer):
     ai_generations_this_month = serializers.IntegerField()
 
 
+@schema_example(PROFILE_EXAMPLE)
 class ProfileOutput(UserOutput):
     """The user (``UserOutput``'s fields) plus its subscription and stats, from the user that
     ``members.selectors.profile_user_read`` reads (``subscription_summary``, ``content_count``,
@@ -37,6 +46,13 @@ class ProfileOutput(UserOutput):
         read_only_fields = fields
 
 
+@schema_example(
+    {
+        "name": "Camille Martin-Roux",
+        "avatar": "https://cdn.example.com/avatars/camille-martin-2027.jpg",
+        "email": "camille@martin-roux.example",
+    }
+)
 class ProfileUpdateInput(StrictInput):
     """PATCH /api/users/profile: any of ``name``, ``avatar``, ``email`` — nothing else."""
 
@@ -54,6 +70,7 @@ class ProfileUpdateInput(StrictInput):
         return value or None
 
 
+@schema_example({"password": EXAMPLE_PASSWORD})
 class ProfileDeleteInput(serializers.Serializer):
     password = StrictCharField(trim_whitespace=False, max_length=4096)
 
@@ -79,6 +96,15 @@ class ExportApiKeyOutput(ApiKeyOutput):
         read_only_fields = fields
 
 
+@schema_example(
+    {
+        "exported_at": "2026-12-07T17:06:30.551902Z",
+        "user": {**USER_EXAMPLE, "updated_at": "2026-12-02T14:20:11.870346Z"},
+        "subscription": SUBSCRIPTION_EXAMPLE,
+        "content": [ASSET_EXAMPLE],
+        "api_keys": [{**API_KEY_EXAMPLE, "revoked_at": None}],
+    }
+)
 class ExportOutput(serializers.Serializer):
     exported_at = serializers.DateTimeField()
     user = ExportUserOutput()

@@ -19,6 +19,7 @@ from accounts.services import tokens
 from accounts.services.users import user_profile_update, user_soft_delete
 from accounts.views.auth import E400, E429, PublicAuthView
 from accounts.views.cookies import clear_auth_cookies, set_auth_cookies
+from huntaze.exceptions import EmailTaken
 from huntaze.schema import NO_API_KEY, error_response
 from huntaze.throttles import PER_IP, RateLimit
 from members.selectors import profile_user_read, user_export
@@ -44,7 +45,10 @@ class SignUpView(PublicAuthView):
             201: AuthOutput,
             400: E400,
             403: error_response("invite_required"),
-            409: error_response("conflict: email already registered"),
+            409: error_response(
+                "conflict: email already registered",
+                ("An account already has this email", EmailTaken),
+            ),
             429: E429,
         },
         summary="Sign up with an invite code",
@@ -98,7 +102,9 @@ class ProfileView(APIView):
         responses={
             200: ProfileOutput,
             400: OpenApiResponse(description="validation_error (also for a read-only field)"),
-            409: OpenApiResponse(description="conflict: the email is taken"),
+            409: error_response(
+                "conflict: the email is taken", ("Another account has this email", EmailTaken)
+            ),
         },
         tags=["users"],
         auth=NO_API_KEY,

@@ -15,9 +15,28 @@ from rest_framework import serializers
 from accounts.models import User
 from huntaze.emails import normalize_email
 from huntaze.fields import DirectOutput, StrictCharField, StrictEmailField
+from huntaze.schema import schema_example
 
 PASSWORD_MAX = 256
 TOKEN_MAX = 256
+
+# The schema's examples (huntaze/schema.py): one creator, reused by the bodies that show her.
+USER_EXAMPLE = {
+    "id": "0b6f2c1e-4d5a-4f3b-9c8e-7a1d2e3f4a5b",
+    "email": "camille.martin@example.com",
+    "name": "Camille Martin",
+    "avatar": "https://cdn.example.com/avatars/camille-martin.jpg",
+    "role": "CREATOR",
+    "subscription": "PRO",
+    "created_at": "2026-11-03T09:12:44.512034Z",
+}
+EXAMPLE_PASSWORD = "Aubergine-Velours-1987"
+ACCESS_EXAMPLE = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwYjZmMmMxZS00ZDVhLTRmM2ItOWM4ZS03YTFkMmUzZ"
+    "jRhNWIiLCJ0eXAiOiJhY2Nlc3MiLCJpYXQiOjE3OTY1NzQ0MDAsImV4cCI6MTc5NjU3NTMwMH0.mS3Xq9v2Lr0bW7J"
+    "kT4dZ1pY8cN6eH5aF0uG2iQ3oR7s"
+)
+REFRESH_EXAMPLE = "kq3V7yQm2ZtP9sL0xW4cB8nR1dF6hJ5gA2eK7uM3oTc"
 
 
 def _password_field(**kwargs) -> StrictCharField:
@@ -26,6 +45,7 @@ def _password_field(**kwargs) -> StrictCharField:
     )
 
 
+@schema_example(USER_EXAMPLE)
 class UserOutput(DirectOutput, serializers.ModelSerializer):
     """The public user: never the password hash, ``deleted_at`` or the Stripe id. Sign-up,
     sign-in, /me and the profile render it; ``DirectOutput`` renders these fields (a subclass's
@@ -37,6 +57,14 @@ class UserOutput(DirectOutput, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@schema_example(
+    {
+        "email": "camille.martin@example.com",
+        "password": EXAMPLE_PASSWORD,
+        "name": "Camille Martin",
+        "invite_code": "7C1D4E9A2B5F8036",
+    }
+)
 class SignUpInput(serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = _password_field()
@@ -63,11 +91,13 @@ class SignUpInput(serializers.Serializer):
         return value
 
 
+@schema_example({"email": "camille.martin@example.com", "password": EXAMPLE_PASSWORD})
 class SignInInput(serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = _password_field()
 
 
+@schema_example({"user": USER_EXAMPLE, "access": ACCESS_EXAMPLE, "refresh": REFRESH_EXAMPLE})
 class AuthOutput(serializers.Serializer):
     """Sign-up and sign-in: the user and a token pair (also set as cookies)."""
 
@@ -76,6 +106,9 @@ class AuthOutput(serializers.Serializer):
     refresh = serializers.CharField(help_text="Opaque single-use refresh token (30 days).")
 
 
+@schema_example(
+    {"access": ACCESS_EXAMPLE, "refresh": "Zr8pD1wN6qT3vX0yB5mK9cH2fL7sG4aE1uJ8oV3iQ6t"}
+)
 class TokenPairOutput(serializers.Serializer):
     access = serializers.CharField(help_text="JWT access token (15 minutes).")
     refresh = serializers.CharField(help_text="The next refresh token; the one sent is spent.")
@@ -91,6 +124,7 @@ class RefreshTokenField(serializers.Field):
         return data
 
 
+@schema_example({"refresh": REFRESH_EXAMPLE})
 class RefreshInput(serializers.Serializer):
     refresh = RefreshTokenField(
         required=False,
@@ -99,6 +133,7 @@ class RefreshInput(serializers.Serializer):
     )
 
 
+@schema_example({"refresh": REFRESH_EXAMPLE})
 class SignOutInput(serializers.Serializer):
     refresh = StrictCharField(
         required=False,
@@ -107,15 +142,23 @@ class SignOutInput(serializers.Serializer):
     )
 
 
+@schema_example({"current_password": EXAMPLE_PASSWORD, "new_password": "Cerisier-Boussole-2041"})
 class PasswordChangeInput(serializers.Serializer):
     current_password = _password_field()
     new_password = _password_field()
 
 
+@schema_example({"email": "camille.martin@example.com"})
 class PasswordResetInput(serializers.Serializer):
     email = StrictEmailField(max_length=254)
 
 
+@schema_example(
+    {
+        "token": "0b6f2c1e4d5a4f3b9c8e7a1d2e3f4a5b-cbr8tx-4f1e9b0a7d3c6e2f5a8b",
+        "new_password": "Cerisier-Boussole-2041",
+    }
+)
 class PasswordResetConfirmInput(serializers.Serializer):
     token = StrictCharField(max_length=TOKEN_MAX)
     new_password = _password_field()

@@ -11,8 +11,21 @@ from rest_framework import serializers
 from accounts.models import ApiKey
 from accounts.services.keys import SCOPES
 from huntaze.fields import MultipleChoiceField, StrictCharField, StrictInput
+from huntaze.schema import schema_example
+
+# The schema's examples (huntaze/schema.py).
+API_KEY_EXAMPLE = {
+    "id": "5e2a9c7d-1b3f-4e8a-a6d0-9f4c2b7e1a38",
+    "name": "Publication planner",
+    "prefix": "hz_k3m7q2xa",
+    "permissions": ["content:read", "content:write"],
+    "last_used_at": "2026-12-07T16:42:05.118230Z",
+    "expires_at": "2030-06-30T22:00:00Z",
+    "created_at": "2026-12-01T10:15:30.002417Z",
+}
 
 
+@schema_example(API_KEY_EXAMPLE)
 class ApiKeyOutput(serializers.ModelSerializer):
     """A key's metadata; ``key_hash`` is deliberately not a field."""
 
@@ -30,6 +43,13 @@ class ScopeListField(MultipleChoiceField):
     empty list is a 400 that the schema allowed)."""
 
 
+@schema_example(
+    {
+        "name": "Publication planner",
+        "permissions": ["content:read", "content:write"],
+        "expires_at": "2030-06-30T22:00:00Z",
+    }
+)
 class ApiKeyCreateInput(StrictInput):
     name = StrictCharField(max_length=100, trim_whitespace=True)
     # A set of scopes: duplicates collapse; an unknown scope or an empty list is a 400.
@@ -42,6 +62,14 @@ class ApiKeyCreateInput(StrictInput):
         return value
 
 
+@schema_example(
+    {
+        **API_KEY_EXAMPLE,
+        "last_used_at": None,
+        "created_at": "2026-12-07T17:06:12.734901Z",
+        "key": "hz_k3m7q2xa_Q8mT2vR7xK4pL9wN1cB6dF3hJ5gS0aE2uY7iO4zX8kV",
+    }
+)
 class ApiKeyCreatedOutput(ApiKeyOutput):
     """POST /api/keys: the metadata plus the plain ``key``, shown this once."""
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.serializers.auth import TOKEN_MAX
 from huntaze.fields import StrictCharField
+from huntaze.schema import schema_example
 
 CODE_MAX = 64
 
@@ -20,6 +21,7 @@ def _code_field() -> StrictCharField:
     )
 
 
+@schema_example({"totp": True, "recovery_codes_left": 9})
 class MfaStatusOutput(serializers.Serializer):
     totp = serializers.BooleanField(help_text="Whether sign-in asks for a TOTP code.")
     recovery_codes_left = serializers.IntegerField(
@@ -27,6 +29,13 @@ class MfaStatusOutput(serializers.Serializer):
     )
 
 
+@schema_example(
+    {
+        "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        "otpauth_uri": "otpauth://totp/Huntaze:camille.martin%40example.com"
+        "?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Huntaze",
+    }
+)
 class TotpSetupOutput(serializers.Serializer):
     secret = serializers.CharField(
         help_text="Base32 secret to type into the authenticator app (shown once)."
@@ -40,6 +49,7 @@ class NoBodyInput(serializers.Serializer):
     """An endpoint without parameters: nothing, or an empty JSON object."""
 
 
+@schema_example({"code": "492039"})
 class MfaCodeInput(serializers.Serializer):
     code = _code_field()
 
@@ -51,6 +61,7 @@ class RecoveryCodesOutput(serializers.Serializer):
     )
 
 
+@schema_example({"mfa_token": "mfa_3q2xWm0l9h1bYcT7vK4pN8sD2fG6hJ0a", "code": "492039"})
 class MfaVerifyInput(serializers.Serializer):
     mfa_token = StrictCharField(
         max_length=TOKEN_MAX, help_text="The mfa_token of the sign-in answer (5 minutes)."

@@ -111,14 +111,19 @@ def password_reset_messages(*, email: str) -> list[EmailMessage]:
 _RESET_TOKEN = re.compile(r"^([0-9a-f]{32})-([0-9A-Za-z]{1,13}-[0-9a-f]{1,128})$")
 
 
+def reset_token_invalid() -> ValidationFailed:
+    """The one answer to a reset token that is malformed, used, expired or of no live user."""
+    return ValidationFailed(
+        fields={"token": [str(_("Lien de réinitialisation invalide ou expiré."))]}
+    )
+
+
 def password_reset_confirm(*, token: str, new_password: str) -> User:
     """Set a new password from a reset token (400 ``validation_error`` on ``token`` if bad).
 
     Runs Django's password validators, then revokes every refresh token of the user.
     """
-    invalid = ValidationFailed(
-        fields={"token": [str(_("Lien de réinitialisation invalide ou expiré."))]}
-    )
+    invalid = reset_token_invalid()
     match = _RESET_TOKEN.match(token or "")
     if not match:
         raise invalid

@@ -72,8 +72,23 @@ class TotpAlreadyOn(Conflict):
     default_message = _("La double authentification est déjà activée.")
 
 
-def _bad_code() -> ValidationFailed:
+def code_refused() -> ValidationFailed:
+    """A wrong, replayed or spent code (400 on ``code``)."""
     return ValidationFailed(fields={"code": [str(_("Code incorrect ou déjà utilisé."))]})
+
+
+def mfa_not_on() -> ValidationFailed:
+    """Turning off or renewing codes while two-factor is off (400 on ``code``)."""
+    return ValidationFailed(
+        fields={"code": [str(_("La double authentification n'est pas activée."))]}
+    )
+
+
+def setup_not_started() -> ValidationFailed:
+    """A confirmation without a pending secret (none, or older than an hour)."""
+    return ValidationFailed(
+        fields={"code": [str(_("Aucune configuration en cours : recommencez."))]}
+    )
 
 
 # --- status ----------------------------------------------------------------------------------
@@ -186,10 +201,8 @@ def totp_setup_confirm(*, user: User, code: object) -> list[str]:
             return codes
     _failure(user)
     if pending is None:
-        raise ValidationFailed(
-            fields={"code": [str(_("Aucune configuration en cours : recommencez."))]}
-        )
-    raise _bad_code()
+        raise setup_not_started()
+    raise code_refused()
 
 
 def _recovery_codes_renew(user: User) -> list[str]:
@@ -262,7 +275,7 @@ def mfa_code_check(*, user: User, code: object) -> str:
     method = _code_accept(user, _clean(code))
     if method is None:
         _failure(user)
-        raise _bad_code()
+        raise code_refused()
     return method
 
 
@@ -280,9 +293,7 @@ def _mfa_delete(user: User) -> int:
 def totp_disable(*, user: User, code: object) -> None:
     """Turn TOTP and the recovery codes off, with a current code (TOTP or recovery)."""
     if not totp_is_on(user=user):
-        raise ValidationFailed(
-            fields={"code": [str(_("La double authentification n'est pas activée."))]}
-        )
+        raise mfa_not_on()
     mfa_code_check(user=user, code=code)
     _mfa_delete(user)
     logger.info("user %s turned two-factor off", user.pk)
@@ -299,9 +310,7 @@ def mfa_disable_by_staff(*, user: User, by: User) -> bool:
 def recovery_codes_regenerate(*, user: User, code: object) -> list[str]:
     """New recovery codes with a current code; the old ones stop working."""
     if not totp_is_on(user=user):
-        raise ValidationFailed(
-            fields={"code": [str(_("La double authentification n'est pas activée."))]}
-        )
+        raise mfa_not_on()
     mfa_code_check(user=user, code=code)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()

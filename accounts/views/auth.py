@@ -39,11 +39,16 @@ from accounts.serializers.auth import (
 from accounts.serializers.mfa import MfaRequiredOutput
 from accounts.services import auth as services
 from accounts.services import mfa, tokens
-from accounts.views.cookies import clear_auth_cookies, refresh_from_request, set_auth_cookies
+from accounts.views.cookies import (
+    OriginNotAllowed,
+    clear_auth_cookies,
+    refresh_from_request,
+    set_auth_cookies,
+)
 from huntaze import throttles
 from huntaze.emails import normalize_email
 from huntaze.exceptions import InvalidCredentials
-from huntaze.schema import error_response
+from huntaze.schema import VALIDATION, declared_example, error_response
 from huntaze.throttles import PER_IP, RateLimit
 
 E400 = error_response("validation_error (with fields)")
@@ -51,7 +56,8 @@ E401_CREDENTIALS = error_response("invalid_credentials")
 E401_TOKEN = error_response("token_invalid")
 E401_AUTH = error_response("not_authenticated or token_invalid")
 E403_ORIGIN = error_response(
-    "permission_denied: the refresh_token cookie was used without an allowed Origin"
+    "permission_denied: the refresh_token cookie was used without an allowed Origin",
+    ("The refresh_token cookie sent without an allowed Origin", OriginNotAllowed),
 )
 E429 = error_response("throttled (Retry-After header)")
 
@@ -107,6 +113,7 @@ class SignInView(PublicAuthView):
             "401 as for any account."
         ),
         examples=[
+            OpenApiExample("Signed in", value=declared_example(AuthOutput), response_only=True),
             OpenApiExample(
                 "Email and password",
                 value={"email": "sam@example.com", "password": "correct horse battery"},
@@ -295,7 +302,14 @@ class PasswordResetConfirmView(PublicAuthView):
         tags=["auth"],
         auth=[],
         request=PasswordResetConfirmInput,
-        responses={204: None, 400: E400},
+        responses={
+            204: None,
+            400: error_response(
+                "validation_error (with fields)",
+                VALIDATION,
+                ("The token is malformed, used or expired", services.reset_token_invalid),
+            ),
+        },
         summary="Set a new password with a reset token",
         description=(
             "`token` is the `token` parameter of the reset link; it works once and expires. "

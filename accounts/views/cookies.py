@@ -18,6 +18,12 @@ from huntaze.exceptions import PermissionDeniedError
 REFRESH_COOKIE_PATH = "/api/auth"
 
 
+class OriginNotAllowed(PermissionDeniedError):
+    """The refresh_token cookie sent without an allowed Origin (or Referer)."""
+
+    default_message = _("Origine de la requête non autorisée.")
+
+
 def set_auth_cookies(response: Response, tokens: TokenPair) -> None:
     common = {"httponly": True, "samesite": "Lax", "secure": settings.AUTH_COOKIE_SECURE}
     response.set_cookie(
@@ -46,5 +52,5 @@ def refresh_from_request(request, body_value: object) -> object:
     if not cookie:
         return None
     if not origin_allowed(request):
-        raise PermissionDeniedError(_("Origine de la requête non autorisée."))
+        raise OriginNotAllowed()
     return cookie

@@ -14,15 +14,16 @@ from rest_framework.views import APIView
 from accounts.selectors import api_key_get, api_key_list
 from accounts.serializers.keys import ApiKeyCreatedOutput, ApiKeyCreateInput, ApiKeyOutput
 from accounts.services.keys import api_key_create, api_key_revoke
-from huntaze.pagination import PageNumberPagination
-from huntaze.schema import NO_API_KEY
+from huntaze.pagination import PAGE_PARAMETERS, PageNumberPagination
+from huntaze.schema import NO_API_KEY, paginated_output
 
 
 class ApiKeyListView(APIView):
     pagination_class = PageNumberPagination  # also tells drf-spectacular the list is paginated
 
     @extend_schema(
-        responses=ApiKeyOutput(many=True),
+        responses=paginated_output("PaginatedApiKeyOutputList", ApiKeyOutput, "/api/keys"),
+        parameters=PAGE_PARAMETERS,
         tags=["keys"],
         auth=NO_API_KEY,
         summary="List the user's API keys",

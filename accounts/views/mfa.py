@@ -26,11 +26,24 @@ from accounts.services import mfa as services
 from accounts.services import tokens
 from accounts.views.auth import E401_CREDENTIALS, E429, NoStoreMixin, PublicAuthView
 from accounts.views.cookies import set_auth_cookies
-from huntaze.schema import NO_API_KEY, error_response
+from huntaze.schema import NO_API_KEY, VALIDATION, error_response
 from huntaze.throttles import PER_IP, RateLimit
 
-E400_CODE = error_response("validation_error on `code`: wrong, replayed or spent code")
-E409_ON = error_response("conflict: TOTP is already on")
+E400_CODE = error_response(
+    "validation_error on `code`: wrong, replayed or spent code",
+    VALIDATION,
+    ("A wrong, replayed or spent code", services.code_refused),
+    ("Two-factor is not on", services.mfa_not_on),
+)
+E400_SETUP = error_response(
+    "validation_error on `code`: wrong code, or no set-up started",
+    VALIDATION,
+    ("A wrong code", services.code_refused),
+    ("No set-up started (or older than an hour)", services.setup_not_started),
+)
+E409_ON = error_response(
+    "conflict: TOTP is already on", ("Two-factor is already on", services.TotpAlreadyOn)
+)
 E429_CODES = error_response("throttled: too many wrong codes for this user (Retry-After header)")
 
 CODE_EXAMPLE = OpenApiExample("A TOTP code", value={"code": "492039"}, request_only=True)
@@ -136,7 +149,7 @@ class TotpConfirmView(NoStoreMixin, APIView):
         tags=["auth"],
         auth=NO_API_KEY,
         request=MfaCodeInput,
-        responses={200: RecoveryCodesOutput, 400: E400_CODE, 409: E409_ON, 429: E429_CODES},
+        responses={200: RecoveryCodesOutput, 400: E400_SETUP, 409: E409_ON, 429: E429_CODES},
         summary="Confirm TOTP with a first code",
         description=(
             "A current code from the secret of `POST /api/auth/mfa/totp` turns TOTP on and "

@@ -415,6 +415,12 @@ SPECTACULAR_SETTINGS = {
         {"name": "content", "description": "Content assets: list, search, CRUD, AI generation."},
         {"name": "billing", "description": "The plan and Stripe Checkout / customer portal."},
         {"name": "invites", "description": "Beta invites: the public check; staff (ADMIN) routes."},
+        {"name": "health", "description": "Probes for load balancers and orchestrators."},
+    ],
+    # No schema without an example for every JSON body (huntaze/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "huntaze.schema.require_examples",
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -95,6 +95,8 @@ def test_metadata_is_a_json_object_in_and_out(schema):
 def test_every_error_response_has_real_examples_of_its_status(schema):
     checked = 0
     for name, operation in _operations(schema):
+        if name.startswith("GET /api/health"):  # the probes answer their own shape
+            continue
         for status, response in operation["responses"].items():
             if int(status) < 400:
                 continue
