@@ -223,9 +223,10 @@ def load(
         "SELECT coalesce(max(n), 0) + 1 FROM (SELECT count(*) AS n FROM content_assets a"
         " JOIN scale_creators c ON c.id = a.user_id GROUP BY a.user_id) t"
     ).fetchone()
-    per_creator = (missing - owner_rows) // sql_creators
+    (creators,) = conn.execute("SELECT count(*) FROM scale_creators").fetchone()
+    per_creator = (missing - owner_rows) // creators
     if owner_id:  # the owner takes the remainder: exactly ``target`` rows
-        owner_rows = missing - per_creator * sql_creators
+        owner_rows = missing - per_creator * creators
     indexes = conn.execute(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'content_assets'"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
@@ -237,7 +238,7 @@ def load(
     t = time.perf_counter()
     conn.execute("SET session_replication_role = replica")  # no FK checks, no count triggers
     try:
-        step = max(1, 250_000 // sql_creators)
+        step = max(1, 250_000 // creators)
         last_k = first_k + per_creator - 1
         owner_first, owner_done = owned, 0
         owner = _ROWS.format(creators=f"(SELECT '{owner_id}'::uuid AS id, 0 AS n)")
