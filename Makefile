@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test test-fast upgrade-check lint format bench bench-import bench-email check-deploy clean-db dashboard-screenshot browser admin-screenshots
+.PHONY: setup run test test-fast upgrade-check lint format bench bench-scale bench-import bench-email check-deploy clean-db dashboard-screenshot browser admin-screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "Installing the Python packages into $(VENV)/ (the first time takes about a minute)..."
@@ -79,6 +79,11 @@ format: setup
 # Tune with BENCH_* variables, e.g. `make bench BENCH_SERVERS=sync,gthread,granian`.
 bench: setup
 	$(PY) -m bench
+
+# Cost as the data grows (docs/benchmark.md, Scale): 10k assets through the API, then 1M and 5M
+# with SQL, the server restarted between sizes; ratios to 10k. BENCH_SCALE_SIZES=10k,50k: quick.
+bench-scale: setup
+	$(PY) -m bench.scale
 
 # Emails off the request path (docs/jobs.md, Targets): the Procfile's web and worker lines, an
 # SMTP server taking 1 s a message; 50 invites from the admin's bulk page, password resets.
