@@ -42,6 +42,11 @@ class ValidationFailed(DomainError):
     default_message = _("Données invalides.")
 
 
+def host_not_allowed() -> ValidationFailed:
+    """A ``Host`` not in ALLOWED_HOSTS (Django's DisallowedHost): a 400 naming the header."""
+    return ValidationFailed(_("Requête invalide."), fields={"host": [str(_("Hôte non autorisé."))]})
+
+
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     status_code = 401

@@ -53,7 +53,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.utils import translation
 from drf_spectacular import openapi
@@ -364,7 +364,7 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append("404")
         if has_body:
             statuses.append("413")
-        if has_body and self._request_serializer_class(any_method=True) is not None:
+        if has_body and self._request_serializer_class() is not None:
             statuses.append("415")  # a body read by DRF's parsers (the webhook reads raw bytes)
         if getattr(self.view, "rate_limits", None):
             statuses.append("429")
@@ -457,8 +457,8 @@ class AutoSchema(openapi.AutoSchema):
 
     # --- 400 validation_error, as this operation gives it --------------------------------------
 
-    def _request_serializer_class(self, any_method=False) -> type[serializers.Serializer] | None:
-        if self.method == "GET" and not any_method:
+    def _request_serializer_class(self) -> type[serializers.Serializer] | None:
+        if self.method == "GET":
             return None
         serializer = force_instance(self.get_request_serializer())
         if not isinstance(serializer, serializers.Serializer):
@@ -541,8 +541,8 @@ class AutoSchema(openapi.AutoSchema):
             }
         if not examples:
             examples["validation_error"] = {
-                "summary": "Invalid request",
-                "value": error_example(SuspiciousOperation()),
+                "summary": "A Host header that is not this API's",
+                "value": error_example(errors.host_not_allowed()),
             }
         return examples
 

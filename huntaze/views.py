@@ -9,7 +9,7 @@ from django.contrib.staticfiles import finders
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
-from huntaze.exceptions import error_response
+from huntaze.exceptions import DomainError, NotFound, error_response, host_not_allowed
 
 
 def root(request):
@@ -34,16 +34,18 @@ def favicon(request):
     return response
 
 
+def _answer(exc: DomainError):
+    return error_response(exc.code, exc.message, exc.status_code, exc.fields)
+
+
 def api_not_found(request, *args, **kwargs):
-    return error_response("not_found", _("Ressource introuvable."), 404)
+    return _answer(NotFound())
 
 
 def bad_request(request, exception=None):
     """Django's 400 handler: the request itself is invalid, in practice a foreign ``Host``
     (DisallowedHost). Reported as the contract's 400 code, naming the header."""
-    return error_response(
-        "validation_error", _("Requête invalide."), 400, {"host": [str(_("Hôte non autorisé."))]}
-    )
+    return _answer(host_not_allowed())
 
 
 def permission_denied(request, exception=None):

@@ -23,7 +23,6 @@ soft delete).
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import timedelta
 
@@ -43,13 +42,16 @@ from django.utils.translation import ngettext
 from accounts.models import Role, User
 from accounts.selectors import user_active_q, user_last_activity_annotation, user_never_back_q
 from accounts.services import mfa
-from accounts.services.tokens import refresh_tokens_revoke_for_user
-from accounts.services.users import user_restore, user_role_set, user_soft_delete
+from accounts.services.users import (
+    user_restore,
+    user_role_set,
+    user_sign_out_everywhere,
+    user_soft_delete,
+)
 from huntaze.exceptions import DomainError
 from members.selectors import user_admin_summary
 
 EMPTY = "—"
-logger = logging.getLogger("huntaze.members")
 
 
 def _short(value) -> str:
@@ -488,13 +490,7 @@ class UserAdmin(admin.ModelAdmin):
         user = get_object_or_404(User, pk=_uuid_or_404(object_id))
         context = self._tool_context(request, user, _("Déconnecter partout"))
         if request.method == "POST":
-            revoked = refresh_tokens_revoke_for_user(user=user)
-            logger.warning(
-                "user %s signed out everywhere by staff %s (%d refresh tokens revoked)",
-                user.pk,
-                request.user.pk,
-                revoked,
-            )
+            user_sign_out_everywhere(user=user, by=request.user)
             self.message_user(
                 request,
                 _(

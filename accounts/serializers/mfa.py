@@ -45,6 +45,10 @@ class TotpSetupOutput(serializers.Serializer):
     )
 
 
+class NoBodyInput(serializers.Serializer):
+    """An endpoint without parameters: nothing, or an empty JSON object."""
+
+
 @schema_example({"code": "492039"})
 class MfaCodeInput(serializers.Serializer):
     code = _code_field()

@@ -190,6 +190,31 @@ def user_role_set(*, user: User, role: str, by: User | None = None) -> User:
     return user
 
 
+def user_sign_out_everywhere(*, user: User, by: User | None = None) -> int:
+    """End every session of ``user`` (staff do it from the user's admin page): every refresh
+    family is revoked (apps, front ends, scripts must sign in again) and every signed-in Django
+    session (admin, allauth pages) deleted. An access token already issued lives out its 15
+    minutes; API keys are unchanged. Returns the refresh tokens revoked; logged with ``by``."""
+    from django.contrib.sessions.models import Session
+
+    revoked = refresh_tokens_revoke_for_user(user=user)
+    # Sessions store the user id inside their signed data: read each live one (a beta's worth).
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    logger.warning(
+        "user %s signed out everywhere by %s (%d refresh tokens revoked, %d sessions ended)",
+        user.pk,
+        getattr(by, "pk", None),
+        revoked,
+        len(ended),
+    )
+    return revoked
+
+
 def users_purge_deleted(*, days: int, dry_run: bool = False) -> int:
     """Hard-delete users soft-deleted more than ``days`` days ago, with their data.
 

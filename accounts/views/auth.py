@@ -143,7 +143,7 @@ class SignInView(PublicAuthView):
         except InvalidCredentials:
             throttles.limit_hit(throttles.SIGNIN_EMAIL_FAILURES, email)
             raise
-        if mfa.totp_is_on(user=user):
+        if not mfa.signin_complete_unless_totp(user=user):
             # No token and no cookie before the second step (POST /api/auth/mfa/verify).
             return Response(
                 {
@@ -152,7 +152,6 @@ class SignInView(PublicAuthView):
                     "methods": list(mfa.METHODS),
                 }
             )
-        services.user_login_record(user=user)
         pair = tokens.auth_tokens_issue(user=user)
         response = Response(
             {"user": UserOutput(user).data, "access": pair.access, "refresh": pair.refresh}

@@ -17,6 +17,7 @@ from accounts.serializers.mfa import (
     MfaCodeInput,
     MfaStatusOutput,
     MfaVerifyInput,
+    NoBodyInput,
     RecoveryCodesOutput,
     TotpSetupOutput,
 )
@@ -117,6 +118,9 @@ class TotpView(NoStoreMixin, APIView):
         ],
     )
     def post(self, request):
+        # No body is needed, but one sent is checked like every POST's: malformed JSON or
+        # anything but an object is a 400, another content type a 415.
+        NoBodyInput(data=request.data).is_valid(raise_exception=True)
         setup = services.totp_setup_begin(user=request.user)
         return Response({"secret": setup.secret, "otpauth_uri": setup.otpauth_uri})
 

@@ -237,6 +237,8 @@ def test_staff_sign_a_user_out_everywhere(make_admin, make_user, caplog):
     staff, creator = make_admin(), make_user()
     tokens = [make_refresh_token(user=creator) for _ in range(3)]
     other = make_refresh_token(user=staff)
+    browser = Client()
+    browser.force_login(creator)  # e.g. allauth's pages, signed in
     client = Client()
     client.force_login(staff)
     url = f"/admin/accounts/user/{creator.pk}/sign-out/"
@@ -246,12 +248,14 @@ def test_staff_sign_a_user_out_everywhere(make_admin, make_user, caplog):
     )
     assert client.get(url).status_code == 200
     assert RefreshToken.objects.filter(user=creator, revoked_at__isnull=True).count() == 3
-    with caplog.at_level(logging.WARNING, logger="huntaze.members"):
+    with caplog.at_level(logging.WARNING, logger="accounts.services.users"):
         assert client.post(url).status_code == 302
+    assert "_auth_user_id" not in browser.session.load()
+    assert client.get("/admin/").status_code == 200  # the staff member's own session stays
     assert not RefreshToken.objects.filter(user=creator, revoked_at__isnull=True).exists()
     assert RefreshToken.objects.filter(pk=other.pk, revoked_at__isnull=True).exists()
     assert all(t.pk for t in tokens)
-    lines = [rec.getMessage() for rec in caplog.records if rec.name == "huntaze.members"]
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "accounts.services.users"]
     assert any(str(creator.pk) in line and str(staff.pk) in line for line in lines), lines
 
 
@@ -334,3 +338,19 @@ def test_allauths_signup_page_stays_closed(make_user):
 
     assert not User.objects.filter(email="new@example.test").exists()
     assert r.status_code in (200, 302, 403)
+
+
+def test_a_code_spent_through_the_api_is_refused_by_allauths_page(make_user, api_client):
+    creator = make_user()
+    secret, _ = enable_totp(creator)
+    code = totp(secret, current_step())
+    r = api_client.post(
+        "/api/auth/signin", {"email": creator.email, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    verify = {"mfa_token": r.json()["mfa_token"], "code": code}
+    assert api_client.post("/api/auth/mfa/verify", verify, format="json").status_code == 200
+    client = Client()
+    client.post("/accounts/login/", {"login": creator.email, "password": DEFAULT_PASSWORD})
+    r = client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert r.status_code == 200  # the form again, with its error
+    assert "_auth_user_id" not in client.session

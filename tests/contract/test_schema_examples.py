@@ -298,19 +298,14 @@ def test_every_success_example_has_the_shape_of_the_real_answer(schema):
 
 # --- documented errors are the real ones ------------------------------------------------------
 
-# Examples that a test request cannot produce without breaking something real (the database
-# or the AI model down, a month's budget spent); they come from the same exception classes.
+# Examples driven elsewhere: with the AI model and Stripe stand-ins
+# (test_the_generation_and_checkout_examples_with_the_stand_ins).
 NOT_DRIVEN = {
     ("ai_unavailable", "POST /api/content/generate"),
     ("ai_budget_exhausted", "POST /api/content/generate"),
     ("quota_exceeded", "POST /api/content/generate"),
     ("prompt_rejected", "POST /api/content/generate"),
     ("payment_unavailable", "POST /api/billing/checkout"),
-    ("validation_error", "GET /api/content/{asset_id}"),
-    ("validation_error", "DELETE /api/content/{asset_id}"),
-    ("validation_error", "DELETE /api/keys/{key_id}"),
-    ("validation_error", "DELETE /api/invites/{id}"),
-    ("validation_error", "POST /api/billing/portal"),
 }
 
 
@@ -385,6 +380,8 @@ def _trigger(key, method, path, operation, world, error):
     if key == "validation_error_choice" and method == "get":
         (name,) = fields
         return client.get(url, {name: "FOO"})
+    if key == "validation_error" and "host" in fields:
+        return send(client, body, HTTP_HOST="api.evil.example")
     if key == "validation_error" and body is not None:
         (name,) = fields
         return send(client, {k: v for k, v in body.items() if k != name})
@@ -539,3 +536,52 @@ def test_the_health_probes_are_in_the_schema(schema):
     ready = schema["paths"]["/api/health"]["get"]
     assert set(ready["responses"]) == {"200", "503"}  # public: no 401/403
     assert "/api/health/live" in schema["paths"]
+
+
+def _documented(schema, path, status, key):
+    response = schema["paths"][path]["post"]["responses"][status]
+    return response["content"]["application/json"]["examples"][key]["value"]
+
+
+def test_the_generation_and_checkout_examples_with_the_stand_ins(
+    schema, ai_standin, stripe_standin, settings, make_user, auth_client
+):
+    """With the AI model and Stripe reachable (their stand-ins), the request examples of
+    generation and checkout succeed, and each of their documented errors is the real answer."""
+    client = auth_client(make_user())
+    generate = schema["paths"]["/api/content/generate"]["post"]
+    body = _example(generate["requestBody"])
+
+    def post(path, data):
+        return client.post(path, data, format="json")
+
+    created = post("/api/content/generate", body)
+    assert created.status_code == 201, created.content[:300]
+    assert _shape(created.json()) == _shape(_example(generate["responses"]["201"]))
+    checkout = schema["paths"]["/api/billing/checkout"]["post"]
+    paid = post("/api/billing/checkout", _example(checkout["requestBody"]))
+    assert paid.status_code == 200, paid.content[:300]
+    assert _shape(paid.json()) == _shape(_example(checkout["responses"]["200"]))
+
+    ai_standin.script(["content_filter"])
+    refused = post("/api/content/generate", body)
+    assert refused.json() == _documented(schema, "/api/content/generate", "400", "prompt_rejected")
+    ai_standin.script(["500"] * (settings.AI_MAX_RETRIES + 1))
+    down = post("/api/content/generate", body)
+    assert down.json() == _documented(schema, "/api/content/generate", "503", "ai_unavailable")
+    settings.AI_MONTHLY_BUDGET_USD = 0
+    spent = post("/api/content/generate", body)
+    assert spent.json() == _documented(
+        schema, "/api/content/generate", "503", "ai_budget_exhausted"
+    )
+    settings.AI_MONTHLY_BUDGET_USD = -1
+    settings.AI_MONTHLY_QUOTA_FREE = 0
+    quota = post("/api/content/generate", body)
+    assert quota.status_code == 429
+    assert quota.json() == _documented(schema, "/api/content/generate", "429", "quota_exceeded")
+
+    stripe_standin.fail_status = 500
+    unreachable = post("/api/billing/checkout", _example(checkout["requestBody"]))
+    assert unreachable.json() == _documented(
+        schema, "/api/billing/checkout", "503", "payment_unavailable"
+    )
