@@ -299,11 +299,13 @@ def totp_disable(*, user: User, code: object) -> None:
     logger.info("user %s turned two-factor off", user.pk)
 
 
-def mfa_disable_by_staff(*, user: User, by: User) -> bool:
+def mfa_disable_by_staff(*, user: User, by: User | None) -> bool:
     """Staff turn off ``user``'s two-factor (lost phone and codes): True if it was on. Logged
-    with who did it; the user signs in with the password alone until they set it up again."""
+    with who did it (``by`` None: an operator's ``manage.py mfa_disable``); the user signs in
+    with the password alone until they set it up again."""
     deleted = _mfa_delete(user)
-    logger.warning("two-factor of user %s turned off by staff %s", user.pk, by.pk)
+    who = f"staff {by.pk}" if by is not None else "manage.py mfa_disable"
+    logger.warning("two-factor of user %s turned off by %s", user.pk, who)
     return deleted > 0
 
 

@@ -354,3 +354,21 @@ def test_a_code_spent_through_the_api_is_refused_by_allauths_page(make_user, api
     r = client.post("/accounts/2fa/authenticate/", {"code": code})
     assert r.status_code == 200  # the form again, with its error
     assert "_auth_user_id" not in client.session
+
+
+def test_an_operator_turns_two_factor_off_from_the_shell(make_admin):
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+
+    staff = make_admin(email="locked@example.test")
+    enable_totp(staff)
+    out = StringIO()
+    call_command("mfa_disable", "Locked@Example.test", stdout=out)
+    assert "turned off" in out.getvalue()
+    assert not Authenticator.objects.filter(user=staff).exists()
+    out = StringIO()
+    call_command("mfa_disable", staff.email, stdout=out)
+    assert "nothing changed" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("mfa_disable", "nobody@example.test")

@@ -585,3 +585,13 @@ def test_the_generation_and_checkout_examples_with_the_stand_ins(
     assert unreachable.json() == _documented(
         schema, "/api/billing/checkout", "503", "payment_unavailable"
     )
+
+
+def test_in_english_the_error_examples_are_the_english_answers(api_client, client_for_user):
+    english = api_client.get("/api/schema.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    responses = english["paths"]["/api/content"]["get"]["responses"]
+    examples = responses["404"]["content"]["application/json"]["examples"]
+    answer = client_for_user.get("/api/content", {"page": 2}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 404
+    assert answer.json() == examples["not_found"]["value"]
+    assert answer.json()["error"]["message"] != "Page introuvable."
