@@ -58,6 +58,24 @@ def test_counts_follow_every_kind_of_write():
     ContentAsset.objects.filter(pk=assets[0].pk).update(user=bob, created_at=later)
     assert (_count(alice), _count(bob), _bucket(at), _bucket(later)) == (6, 5, 2, 9)
 
+    # An upsert (INSERT … ON CONFLICT DO UPDATE, as an import's re-run writes): the new row
+    # counts once, the existing one moves with its new owner and date.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO content_assets (id, user_id, title, content, type, tags, metadata,"
+            " created_at, updated_at) VALUES"
+            " (%s, %s, 'u', '', 'POST', '{}', '{}', %s, now()),"
+            " (gen_random_uuid(), %s, 'n', '', 'POST', '{}', '{}', %s, now())"
+            " ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,"
+            " created_at = EXCLUDED.created_at",
+            [assets[2].pk, alice.pk, later, alice.pk, at],
+        )
+    assert (_count(alice), _count(bob), _bucket(at), _bucket(later)) == (7, 5, 2, 10)
+    _assert_exact()
+    ContentAsset.objects.filter(title="n").delete()
+    ContentAsset.objects.filter(pk=assets[2].pk).update(created_at=at)
+    assert (_count(alice), _count(bob), _bucket(at), _bucket(later)) == (6, 5, 2, 9)
+
     # Deletes: one row, a queryset, and the user (Django's cascade deletes the assets).
     assets[1].delete()
     ContentAsset.objects.filter(user=bob, created_at=later).delete()
