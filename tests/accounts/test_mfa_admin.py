@@ -389,3 +389,10 @@ def test_required_staff_without_totp_are_refused_on_the_apis_staff_routes(make_a
     assert client.get("/api/auth/mfa").status_code == 200
     enable_totp(staff)
     assert client.get("/api/invites").status_code == 200
+
+
+def test_allauths_authenticators_are_not_an_admin_page(make_admin):
+    client = Client()
+    client.force_login(make_admin())
+    assert "/admin/mfa/authenticator/" not in client.get("/admin/").content.decode()
+    assert client.get("/admin/mfa/authenticator/").status_code == 404
