@@ -8,10 +8,12 @@ Requests authenticated otherwise (Bearer, cookie, session) are not affected.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from accounts.models import ApiKey, Role
+from accounts.services.mfa import totp_is_on
 
 
 class ApiKeyScope(BasePermission):
@@ -28,8 +30,20 @@ class ApiKeyScope(BasePermission):
 
 
 class IsAdminRole(BasePermission):
+    """Staff routes of the API. With ``STAFF_MFA_REQUIRED`` (production), like the admin, a
+    staff member without TOTP is refused (403) until they set it up (``/api/auth/mfa/totp``)."""
+
     message = _("Réservé aux administrateurs.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and getattr(user, "role", None) == Role.ADMIN)
+        if not (user and user.is_authenticated and getattr(user, "role", None) == Role.ADMIN):
+            return False
+        if settings.STAFF_MFA_REQUIRED and not totp_is_on(user=user):
+            # A new instance per request (DRF's get_permissions), so the message is this one's.
+            self.message = _(
+                "Double authentification requise pour le staff : activez-la d'abord "
+                "(POST /api/auth/mfa/totp)."
+            )
+            return False
+        return True

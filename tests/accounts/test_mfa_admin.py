@@ -372,3 +372,20 @@ def test_an_operator_turns_two_factor_off_from_the_shell(make_admin):
     assert "nothing changed" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("mfa_disable", "nobody@example.test")
+
+
+def test_required_staff_without_totp_are_refused_on_the_apis_staff_routes(make_admin, settings):
+    from tests.conftest import assert_error
+    from tests.factories import auth_client
+
+    staff = make_admin()
+    client = auth_client(staff)
+    settings.STAFF_MFA_REQUIRED = False
+    assert client.get("/api/invites").status_code == 200
+    settings.STAFF_MFA_REQUIRED = True
+    err = assert_error(client.get("/api/invites"), 403, "permission_denied")
+    assert "/api/auth/mfa/totp" in err["message"]
+    # What they need stays open: the two-factor set-up.
+    assert client.get("/api/auth/mfa").status_code == 200
+    enable_totp(staff)
+    assert client.get("/api/invites").status_code == 200
