@@ -252,7 +252,7 @@ class TotpPendingSecret(models.Model):
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, primary_key=True, related_name="totp_pending"
     )
-    secret = models.CharField(max_length=128)  # through allauth's MFA adapter encrypt()
+    secret = models.TextField()  # encrypted (accounts/mfa_adapter.py)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -354,6 +354,10 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Huntaze"
 MFA_TOTP_TOLERANCE = 1
 MFA_RECOVERY_CODE_COUNT = 10
+# TOTP secrets and recovery-code seeds are encrypted at rest (accounts/mfa_adapter.py) with the
+# first of these keys (every one decrypts); DJANGO_SECRET_KEY when unset.
+MFA_ADAPTER = "accounts.mfa_adapter.MfaAdapter"
+MFA_ENCRYPTION_KEYS = env.list("MFA_ENCRYPTION_KEYS", default=[])
 # allauth's own login page checks codes as the API and the admin do (accounts/mfa_forms.py).
 MFA_FORMS = {
     "authenticate": "accounts.mfa_forms.AuthenticateForm",

@@ -395,3 +395,27 @@ def test_no_code_secret_or_challenge_in_the_logs(api_client, user, caplog):
     assert "turned two-factor on" in logged  # the log line exists …
     for value in (secret, first, token, *codes):
         assert value not in logged  # … without any secret
+
+
+def test_secrets_are_encrypted_at_rest_and_keys_rotate(api_client, user, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from accounts.services.mfa import totp_setup_begin
+
+    settings.MFA_ENCRYPTION_KEYS = ["old-key"]
+    pending = totp_setup_begin(user=user)
+    assert pending.secret not in TotpPendingSecret.objects.get(user=user).secret
+    secret, codes = enable_totp(user)
+    rows = {a.type: a.data for a in Authenticator.objects.filter(user=user)}
+    assert secret not in str(rows["totp"])
+    assert not any(code in str(rows["recovery_codes"]) for code in codes)
+    # A new key first, the old one kept: the stored secret still works.
+    settings.MFA_ENCRYPTION_KEYS = ["new-key", "old-key"]
+    token = _challenge(api_client, user)
+    assert _verify(api_client, token, totp(secret, current_step())).status_code == 200
+    # The old key dropped: a clear configuration error, not a silent refusal.
+    settings.MFA_ENCRYPTION_KEYS = ["new-key"]
+    with pytest.raises(ImproperlyConfigured):
+        from accounts.services.mfa import mfa_status
+
+        mfa_status(user=user)
