@@ -39,6 +39,7 @@ from bench.run import (
     with_database,
 )
 from tests.jobs.smtp import SmtpServer
+from tests.totp import current_step, totp
 
 DATABASE = os.environ.get("BENCH_EMAIL_DATABASE", "huntaze_bench_email")
 PASSWORD = secrets.token_urlsafe(16)
@@ -82,12 +83,13 @@ def _env(database_url: str, port: int, smtp_port: int) -> dict[str, str]:
     return env
 
 
-def _manage(env: dict[str, str], *args: str) -> None:
+def _manage(env: dict[str, str], *args: str) -> str:
     proc = subprocess.run(  # noqa: S603 - our own fixed command line
         [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
     )
     if proc.returncode != 0:
         raise SystemExit(f"[bench-email] manage.py {args[0]} failed:\n{proc.stderr[-3000:]}")
+    return proc.stdout
 
 
 class Browser:
@@ -173,14 +175,19 @@ def main() -> int:
     processes: list[subprocess.Popen] = []
     try:
         _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(
+        # Production settings: staff must have two-factor on to reach the admin
+        # (STAFF_MFA_REQUIRED), so the staff user's TOTP is turned on through the services, as
+        # the set-up page does, and the sign-in below passes the code step.
+        secret = _manage(
             env,
             "shell",
             "-c",
-            "from accounts.models import User; "
-            f"User.objects.create_superuser(email='{STAFF}', password='{PASSWORD}', name='Staff'); "
-            f"User.objects.create_user(email='{MEMBER}', password='{PASSWORD}', name='Member')",
-        )
+            "from accounts.models import User; from tests.totp import enable_totp; "
+            f"staff = User.objects.create_superuser(email='{STAFF}', password='{PASSWORD}', "
+            "name='Staff'); "
+            f"User.objects.create_user(email='{MEMBER}', password='{PASSWORD}', name='Member'); "
+            "print(enable_totp(staff)[0])",
+        ).split()[-1]
         smtp.start()
         web = subprocess.Popen(_procfile("web"), cwd=REPO, env=env)  # noqa: S603
         worker = subprocess.Popen(_procfile("worker"), cwd=REPO, env=env)  # noqa: S603
@@ -196,6 +203,14 @@ def main() -> int:
         )
         if status != 302:
             raise SystemExit(f"[bench-email] admin sign-in answered {status}")
+        code_step = "/admin/mfa/code/"
+        token = browser.csrf(code_step)
+        code = totp(secret, current_step())
+        status, _html, _t = browser.request(
+            "POST", code_step, {"csrfmiddlewaretoken": token, "code": code}
+        )
+        if status != 302:
+            raise SystemExit(f"[bench-email] the admin's code step answered {status}")
         bulk = "/admin/invites/betainvite/bulk/"
         token = browser.csrf(bulk)
         emails = "\n".join(f"invitee{n}@bench.test" for n in range(invites))

@@ -44,9 +44,12 @@ ASSET_EXAMPLE = {
 
 
 # Titles and tags are trimmed and may not be blank, so one of whitespace only is refused: the
-# schema says so (pattern ``\S``), or a contract fuzzer counts "\x1f" as valid input refused.
-# The refusal itself is DRF's blank check, which runs first.
-NOT_BLANK = RegexValidator(r"\S")
+# schema says so with a pattern, or a contract fuzzer counts "\x1f" as valid input refused. The
+# pattern means the same to Python (the server: str.strip() and re's \s count \x1c-\x1f and \x85
+# as whitespace) and to ECMA-262, the dialect of JSON Schema's "pattern" (its \s does not, but
+# counts \ufeff): one character that is whitespace to neither. The refusal itself is DRF's blank
+# check, which runs first (tests/contract/test_blank_pattern.py).
+NOT_BLANK = RegexValidator(r"[^\s\x1c-\x1f\x85\ufeff]")
 
 
 def _tags_field(**kwargs: Any) -> serializers.ListField:
