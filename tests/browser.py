@@ -75,12 +75,25 @@ def submit(driver, element, timeout: float = 20) -> None:
     ``find_element`` could still read the old page. Waiting for the clicked element to go stale
     (the old document is gone) and the new one to be complete closes that race.
     """
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def old_document_gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            # Asked in the middle of the navigation, chromedriver may answer this instead of
+            # "stale element" (selenium's staleness_of lets it through): the same fact.
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
 
     element.click()
     wait = WebDriverWait(driver, timeout)
-    wait.until(expected_conditions.staleness_of(element))
+    wait.until(old_document_gone)
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
