@@ -1,8 +1,12 @@
-"""The Beta dashboard costs the same few queries with 10,000 creators x 200 assets as with ten,
-and stays well under a second (dashboard/selectors.py: one grouped query per chart)."""
+"""The Beta dashboard costs the same few queries with 10,000 creators as with ten, never reads
+the assets table (its figures come from the counts maintained on write: content/counts.py), and
+stays well under a second (dashboard/selectors.py: one grouped query per chart). What the page
+costs at 1M and 5M assets is measured by ``make bench-scale`` (docs/benchmark.md, Scale); here
+200,000 assets are enough to show a scan."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -70,23 +74,25 @@ def _render(client: Client) -> tuple[int, float]:
         response = client.get(URL)
         elapsed = time.perf_counter() - started
     assert response.status_code == 200
+    reading_assets = [q["sql"] for q in queries if re.search(r"\bcontent_assets\b", q["sql"])]
+    assert not reading_assets, reading_assets
     return len(queries), elapsed
 
 
-def test_same_queries_with_10_or_10000_creators_and_2_million_assets(make_admin):
+def test_same_queries_with_10_or_10000_creators_and_no_read_of_the_assets(make_admin):
     client = Client()
     client.force_login(make_admin())
-    _bulk(1, 10, 200)
+    _bulk(1, 10, 20)
     small, _ = _render(client)
     assert small <= BUDGET, small
 
-    _bulk(11, 9_990, 200)
+    _bulk(11, 9_990, 20)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM content_assets")
-        assert cursor.fetchone()[0] == 2_000_000
+        assert cursor.fetchone()[0] == 200_000
     _render(client)  # warm the caches once, as a page an operator keeps open
     big, elapsed = _render(client)
-    print(f"dashboard with 10,000 creators x 200 assets: {big} queries, {elapsed * 1000:.0f} ms")
+    print(f"dashboard with 10,000 creators x 20 assets: {big} queries, {elapsed * 1000:.0f} ms")
     assert big == small
     # "Well under a second" on an idle machine (docs/operations.md has the measured figure);
     # the bound is loose so that a loaded CI box does not fail it, and tight enough to catch
