@@ -377,16 +377,7 @@ def ai_generation_release(
         prompt_tokens=billed[0],
         completion_tokens=billed[1],
     )
-    ai_usage_record_or_retry(
-        usage=BilledUsage(
-            reservation_id=reservation.id,
-            user_id=reservation.user_id,
-            month=reservation.month,
-            reserved_usd=reservation.reserved_usd,
-            prompt_tokens=billed[0],
-            completion_tokens=billed[1],
-        )
-    )
+    ai_usage_record_or_retry(usage=BilledUsage.of(reservation, billed))
 
 
 # --- recording what a failed generation used, whatever the database does -------------------------
@@ -421,6 +412,19 @@ class BilledUsage:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
         }
+
+    @classmethod
+    def of(cls, reservation: Reservation, billed: tuple[int, int]) -> BilledUsage:
+        """The usage of an admitted generation's ``reservation``: ``billed`` is (prompt,
+        completion) tokens."""
+        return cls(
+            reservation_id=reservation.id,
+            user_id=reservation.user_id,
+            month=reservation.month,
+            reserved_usd=reservation.reserved_usd,
+            prompt_tokens=billed[0],
+            completion_tokens=billed[1],
+        )
 
     @classmethod
     def from_job_kwargs(cls, kwargs: dict[str, Any]) -> BilledUsage:

@@ -366,14 +366,7 @@ def test_usage_still_unrecorded_after_the_schedule_is_logged_at_error_without_th
 @pytest.mark.django_db
 def test_a_usage_is_recorded_once_however_many_times_it_is_tried(user):
     reservation = ai_generation_admit(user=user, prompt=PROMPT)
-    usage = BilledUsage(
-        reservation_id=reservation.id,
-        user_id=user.pk,
-        month=reservation.month,
-        reserved_usd=reservation.reserved_usd,
-        prompt_tokens=BILLED[0],
-        completion_tokens=BILLED[1],
-    )
+    usage = BilledUsage.of(reservation, BILLED)
     assert ai_usage_record(usage=usage) is True
     assert ai_usage_record(usage=BilledUsage.from_job_kwargs(usage.job_kwargs())) is False
     assert_counted_once(user, generations=1, slots=0)
@@ -387,14 +380,7 @@ def test_a_usage_recorded_after_the_sweep_adds_its_tokens_and_releases_nothing_t
     assert ai_reservations_release_stale(older_than=dt.timedelta(0)) == 1
     assert AiUsage.objects.get(user=user).count == 1
 
-    usage = BilledUsage(
-        reservation_id=dead.id,
-        user_id=user.pk,
-        month=dead.month,
-        reserved_usd=dead.reserved_usd,
-        prompt_tokens=BILLED[0],
-        completion_tokens=BILLED[1],
-    )
+    usage = BilledUsage.of(dead, BILLED)
     assert ai_usage_record(usage=usage) is True
     budget = month()
     assert (budget.prompt_tokens, budget.completion_tokens) == BILLED
